@@ -1,0 +1,19 @@
+from .core import (
+    ALLOWED_TRANSITIONS,
+    AbilityBlock,
+    AttributeBlock,
+    Character,
+    Human,
+    Status,
+    status_repair,
+)
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "AbilityBlock",
+    "AttributeBlock",
+    "Character",
+    "Human",
+    "Status",
+    "status_repair",
+]

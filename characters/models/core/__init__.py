@@ -1,0 +1,14 @@
+from .ability_block import AbilityBlock
+from .attribute_block import AttributeBlock
+from .character import ALLOWED_TRANSITIONS, Character, Status, status_repair
+from .human import Human
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "AbilityBlock",
+    "AttributeBlock",
+    "Character",
+    "Human",
+    "Status",
+    "status_repair",
+]

@@ -1,0 +1,79 @@
+"""Suite-wide pytest configuration.
+
+Tests marked ``postgres`` need PostgreSQL (row locks, raw-SQL constraint checks) and are
+skipped on SQLite; tests marked ``redis`` need a real Redis at ``REDIS_URL``. The test
+script sets ``TG_REQUIRE_SERVICES=1`` on its PostgreSQL pass so that nothing is skipped
+there silently.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+
+
+def _vendor() -> str:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    return "postgresql" if "postgresql" in engine else engine.rsplit(".", 1)[-1]
+
+
+def pytest_collection_modifyitems(config, items):
+    require = os.environ.get("TG_REQUIRE_SERVICES") == "1"
+    on_postgres = _vendor() == "postgresql"
+    has_redis = bool(os.environ.get("REDIS_URL"))
+    if require and not (on_postgres and has_redis):
+        raise pytest.UsageError(
+            "TG_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL or REDIS_URL is unset"
+        )
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    skip_redis = pytest.mark.skip(reason="needs Redis (set REDIS_URL)")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not has_redis:
+            item.add_marker(skip_redis)
+
+
+# --- Personas shared by every app's tests -------------------------------------------
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    def make(username, **extra):
+        return django_user_model.objects.create_user(
+            username=username, password="pw-" + username, email=f"{username}@example.test", **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def storyteller(make_user):
+    """Head storyteller of ``chronicle``."""
+    return make_user("sophia_st")
+
+
+@pytest.fixture
+def player(make_user):
+    return make_user("pat_player")
+
+
+@pytest.fixture
+def chronicle(storyteller):
+    from game.models import Chronicle
+
+    return Chronicle.objects.create(name="Chicago by Night", head_st=storyteller)
+
+
+@pytest.fixture
+def make_human(player, chronicle):
+    """``make_human(name="Ada", xp=10, status="App", **traits)`` — saved through the ORM."""
+    from characters.models import Human
+
+    def make(name="Ada", **fields):
+        fields.setdefault("owner", player)
+        fields.setdefault("chronicle", chronicle)
+        fields.setdefault("status", "App")
+        return Human.objects.create(name=name, **fields)
+
+    return make

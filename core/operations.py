@@ -1,0 +1,101 @@
+"""Recording the outcome and duration of XP operations for monitoring.
+
+``recorded(operation)`` wraps an operation *outside* its transaction: the operation's
+own ``transaction.atomic`` block runs inside it, so a rolled-back operation is still
+counted. Writing the record can never break the operation: a failure is logged and
+swallowed. On PostgreSQL the record's commit does not wait for the disk
+(``synchronous_commit = off``): it is telemetry, and losing the last few records in
+a database crash is preferable to doubling the fsyncs of every XP operation.
+"""
+
+import logging
+import time
+from contextlib import contextmanager
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, IntegrityError, connection, transaction
+
+from .models import OperationRecord, Outcome
+
+logger = logging.getLogger("tg.operations")
+
+DEADLOCK_SQLSTATE = "40P01"
+
+
+class Recording:
+    """What the wrapped operation tells its record (ids it touched)."""
+
+    __slots__ = ("character_id", "scene_id")
+
+    def __init__(self, character_id=None, scene_id=None):
+        self.character_id = character_id
+        self.scene_id = scene_id
+
+
+def classify(exc: BaseException | None) -> tuple[str, str]:
+    """(outcome, code) for an operation that raised ``exc`` (or None on success)."""
+    if exc is None:
+        return Outcome.SUCCESS, ""
+    if isinstance(exc, ValidationError):
+        return Outcome.REJECTED, getattr(exc, "code", None) or "invalid"
+    if isinstance(exc, PermissionDenied):
+        return Outcome.REJECTED, "permission_denied"
+    if isinstance(exc, IntegrityError):
+        return Outcome.CONSTRAINT_VIOLATION, _constraint_name(exc)
+    cause = getattr(exc, "__cause__", None)
+    if getattr(cause, "pgcode", None) == DEADLOCK_SQLSTATE:
+        return Outcome.DEADLOCK, "deadlock_detected"
+    return Outcome.ERROR, type(exc).__name__
+
+
+def _constraint_name(exc: IntegrityError) -> str:
+    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return (name or "integrity_error")[:100]
+
+
+@contextmanager
+def recorded(operation: str, *, character_id=None, scene_id=None):
+    """Time the block and store its outcome in ``OperationRecord``; re-raise any error."""
+    info = Recording(character_id, scene_id)
+    started = time.perf_counter()
+    exc: BaseException | None = None
+    try:
+        yield info
+    except BaseException as error:
+        exc = error
+        raise
+    finally:
+        duration_ms = (time.perf_counter() - started) * 1000
+        outcome, code = classify(exc)
+        write_record(operation, outcome, code, duration_ms, info)
+
+
+def write_record(operation, outcome, code, duration_ms, info: Recording) -> None:
+    try:
+        if connection.needs_rollback or (connection.connection and _broken(connection)):
+            # Inside a failed outer transaction nothing can be written on this connection.
+            raise DatabaseError("connection unusable for the operation record")
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+            OperationRecord.objects.create(
+                operation=operation,
+                outcome=outcome,
+                code=code[:100],
+                duration_ms=duration_ms,
+                character_id=info.character_id,
+                scene_id=info.scene_id,
+            )
+    except Exception:  # noqa: BLE001 - the record must never break the operation
+        logger.warning(
+            "could not record %s outcome %s (%s)", operation, outcome, code, exc_info=True
+        )
+
+
+def _broken(conn) -> bool:
+    try:
+        return bool(conn.connection.closed)
+    except AttributeError:
+        return False
