@@ -73,9 +73,14 @@ def recorded(operation: str, *, character_id=None, scene_id=None):
 
 def write_record(operation, outcome, code, duration_ms, info: Recording) -> None:
     try:
-        if connection.needs_rollback or (connection.connection and _broken(connection)):
+        if connection.needs_rollback:
             # Inside a failed outer transaction nothing can be written on this connection.
-            raise DatabaseError("connection unusable for the operation record")
+            raise DatabaseError("the enclosing transaction is marked for rollback")
+        if outcome == Outcome.ERROR and not connection.in_atomic_block:
+            # The operation may have lost its connection (server restart, terminated
+            # backend): reconnect so that its failure is still counted.
+            if connection.connection is not None and not connection.is_usable():
+                connection.close()
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
@@ -92,10 +97,3 @@ def write_record(operation, outcome, code, duration_ms, info: Recording) -> None
         logger.warning(
             "could not record %s outcome %s (%s)", operation, outcome, code, exc_info=True
         )
-
-
-def _broken(conn) -> bool:
-    try:
-        return bool(conn.connection.closed)
-    except AttributeError:
-        return False

@@ -1,0 +1,150 @@
+"""Admin for chronicles, storytellers, scenes, XP requests and the XP ledger.
+
+What the XP operations own stays out of reach of hand edits: the ledger is read-only,
+a spending request is decided only through the approve/deny actions (which run the
+ledgered operations), and a scene's ``xp_given`` is set only by ``Scene.award_xp``.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from core.admin import GuardedAdmin, ReadOnlyAdmin
+
+from .models import (
+    Chronicle,
+    Gameline,
+    Scene,
+    SpendStatus,
+    STRelationship,
+    XPLedgerEntry,
+    XPSpendingRequest,
+)
+
+
+@admin.register(Gameline)
+class GamelineAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name"]
+    search_fields = ["name", "short_name"]
+
+
+class STRelationshipInline(admin.TabularInline):
+    model = STRelationship
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Chronicle)
+class ChronicleAdmin(admin.ModelAdmin):
+    list_display = ["name", "head_st", "created_at"]
+    list_filter = ["created_at"]
+    search_fields = ["name", "description", "head_st__username"]
+    list_select_related = ["head_st"]
+    autocomplete_fields = ["head_st"]
+    inlines = [STRelationshipInline]
+
+
+@admin.register(STRelationship)
+class STRelationshipAdmin(admin.ModelAdmin):
+    list_display = ["user", "chronicle", "gameline", "created_at"]
+    list_filter = ["gameline", "chronicle"]
+    search_fields = ["user__username", "chronicle__name", "gameline__name"]
+    list_select_related = ["user", "chronicle", "gameline"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Scene)
+class SceneAdmin(GuardedAdmin):
+    list_display = ["name", "chronicle", "gameline", "date_played", "finished", "xp_given"]
+    list_filter = ["finished", "xp_given", "gameline", "chronicle"]
+    search_fields = ["name", "chronicle__name"]
+    list_select_related = ["chronicle", "gameline"]
+    date_hierarchy = "date_played"
+    filter_horizontal = ["participants"]
+    locked_fields = ("xp_given", "xp_awarded_at")
+    locked_help = "Read-only: set once, when the scene's XP is awarded (Scene.award_xp)."
+
+
+@admin.register(XPSpendingRequest)
+class XPSpendingRequestAdmin(ReadOnlyAdmin):
+    """Requests are shown, and decided only by the actions that run the XP operations."""
+
+    list_display = [
+        "created_at",
+        "character",
+        "trait_display",
+        "current_value",
+        "new_value",
+        "cost",
+        "status",
+        "decided_by",
+        "decided_at",
+    ]
+    list_filter = ["status", "category", "character__chronicle"]
+    search_fields = ["character__name", "trait_name", "trait_display", "note"]
+    list_select_related = ["character", "decided_by"]
+    date_hierarchy = "created_at"
+    actions = ["approve_requests", "deny_requests"]
+
+    def get_actions(self, request):
+        # Deciding is not "changing" the row by hand: the actions stay available on this
+        # otherwise read-only page, and the operations themselves check the storyteller.
+        return {name: self.get_action(name) for name in self.actions}
+
+    @admin.action(description="Approve selected pending requests (the traits rise)")
+    def approve_requests(self, request, queryset):
+        self._decide(
+            request,
+            queryset,
+            "approved",
+            lambda r: r.character.approve_xp_spend(r.pk, r.trait_name, r.new_value, request.user),
+        )
+
+    @admin.action(description="Deny selected pending requests (their XP is refunded)")
+    def deny_requests(self, request, queryset):
+        self._decide(
+            request,
+            queryset,
+            "denied",
+            lambda r: r.character.deny_xp_spend(r.pk, request.user, "Denied in the admin."),
+        )
+
+    def _decide(self, request, queryset, verb, operation):
+        """Run ``operation`` on each Pending request; report successes and refusals."""
+        done = 0
+        for spend_request in queryset.filter(status=SpendStatus.PENDING).select_related(
+            "character"
+        ):
+            try:
+                operation(spend_request)
+            except (ValidationError, PermissionDenied) as error:
+                detail = "; ".join(getattr(error, "messages", [str(error)]))
+                self.message_user(request, f"{spend_request}: {detail}", messages.ERROR)
+            else:
+                done += 1
+        skipped = queryset.exclude(status=SpendStatus.PENDING).count()
+        if done:
+            self.message_user(request, f"{done} request(s) {verb}.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"{skipped} request(s) skipped: already decided.", messages.WARNING
+            )
+
+
+@admin.register(XPLedgerEntry)
+class XPLedgerEntryAdmin(ReadOnlyAdmin):
+    """The XP ledger: every change of every balance, never edited by hand."""
+
+    list_display = [
+        "created_at",
+        "character",
+        "amount",
+        "kind",
+        "scene",
+        "spend_request",
+        "created_by",
+        "note",
+    ]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["character__name", "note", "scene__name"]
+    list_select_related = ["character", "scene", "spend_request", "created_by"]
+    date_hierarchy = "created_at"

@@ -1,0 +1,269 @@
+"""XP under real concurrency: threads with their own PostgreSQL connections.
+
+SQLite ignores ``SELECT ... FOR UPDATE``, so these run on PostgreSQL only.
+"""
+
+import random
+import threading
+from collections import Counter
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, connections
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from characters.models import Character, Human
+from core.models import OperationRecord
+from game.models import LedgerKind, Scene, SpendStatus, XPLedgerEntry, XPSpendingRequest
+
+from .threads import codes, run_together
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def fresh(character):
+    return Human.objects.get(pk=character.pk)
+
+
+def ledger_sum(character):
+    return XPLedgerEntry.objects.filter(character=character).aggregate(s=Sum("amount"))["s"] or 0
+
+
+def test_twenty_simultaneous_spends_never_overdraw(make_human):
+    ada = make_human(xp=50)
+    spend = lambda: Human.objects.get(pk=ada.pk).spend_xp(  # noqa: E731
+        "alertness", "Alertness", 5, "ability"
+    )
+    outcomes = run_together(*[spend] * 20)
+
+    assert codes(outcomes) == ["insufficient_xp"] * 10 + ["ok"] * 10
+    assert fresh(ada).xp == 0
+    assert ledger_sum(ada) == 0
+    assert XPSpendingRequest.objects.filter(character=ada, status="Pending").count() == 10
+    assert OperationRecord.objects.filter(operation="xp_spend").count() == 20
+
+
+def test_two_storytellers_approving_at_once_raise_the_trait_once(make_human, storyteller):
+    ada = make_human(xp=10, brawl=1)
+    request = ada.spend_xp("brawl", "Brawl", 2, "ability")
+    approve = lambda: Human.objects.get(pk=ada.pk).approve_xp_spend(  # noqa: E731
+        request.pk, "brawl", 2, storyteller
+    )
+    outcomes = run_together(approve, approve)
+
+    assert codes(outcomes) == ["already_processed", "ok"]
+    ada = fresh(ada)
+    assert (ada.brawl, ada.xp) == (2, 8)
+    assert ledger_sum(ada) == 8
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_approve_and_deny_racing_leave_one_consistent_winner(make_human, storyteller, round_):
+    ada = make_human(xp=10, brawl=1)
+    request = ada.spend_xp("brawl", "Brawl", 2, "ability")
+    outcomes = run_together(
+        lambda: Human.objects.get(pk=ada.pk).approve_xp_spend(request.pk, "brawl", 2, storyteller),
+        lambda: Human.objects.get(pk=ada.pk).deny_xp_spend(request.pk, storyteller),
+    )
+    assert codes(outcomes) == ["already_processed", "ok"]
+    request.refresh_from_db()
+    ada = fresh(ada)
+    if request.status == SpendStatus.APPROVED:
+        assert (ada.brawl, ada.xp) == (2, 8)
+        assert not XPLedgerEntry.objects.filter(kind=LedgerKind.REFUND).exists()
+    else:
+        assert request.status == SpendStatus.DENIED
+        assert (ada.brawl, ada.xp) == (1, 10)
+        assert XPLedgerEntry.objects.filter(kind=LedgerKind.REFUND).count() == 1
+    assert ledger_sum(ada) == ada.xp
+
+
+def _finished_scene(chronicle, name, cast):
+    scene = Scene.objects.create(
+        chronicle=chronicle, name=name, finished=True, finished_at=timezone.now()
+    )
+    scene.participants.set(cast)
+    return scene
+
+
+def test_two_storytellers_awarding_one_scene_award_it_once(make_human, chronicle):
+    cast = [make_human(name=f"P{i}", xp=0) for i in range(5)]
+    scene = _finished_scene(chronicle, "Rooftops", cast)
+    award = lambda: Scene.objects.get(pk=scene.pk).award_xp({c.pk: 2 for c in cast})  # noqa: E731
+    outcomes = run_together(award, award)
+
+    assert codes(outcomes) == ["ok", "xp_already_given"]
+    assert sorted(r for r, _ in outcomes if r is not None) == [5]
+    assert [fresh(c).xp for c in cast] == [2] * 5
+    assert XPLedgerEntry.objects.filter(scene=scene).count() == 5
+
+
+def test_overlapping_awards_in_opposite_orders_never_deadlock(make_human, chronicle):
+    cast = [make_human(name=f"P{i}", xp=0) for i in range(10)]
+    forward = {c.pk: 1 for c in cast}
+    backward = dict(reversed(list(forward.items())))
+    for round_ in range(50):
+        one = _finished_scene(chronicle, f"A{round_}", cast)
+        two = _finished_scene(chronicle, f"B{round_}", cast)
+        outcomes = run_together(
+            lambda one=one: one.award_xp(forward), lambda two=two: two.award_xp(backward)
+        )
+        assert codes(outcomes) == ["ok", "ok"], [exc for _, exc in outcomes]
+    assert [fresh(c).xp for c in cast] == [100] * 10
+    assert not OperationRecord.objects.exclude(outcome="success").exists()
+
+
+def test_randomised_mixed_load_keeps_every_balance_and_ledger_exact(
+    make_human, make_user, chronicle
+):
+    """8 threads × 200 random operations over 20 characters; then audit everything."""
+    approver = make_user("stella_staff", is_staff=True)
+    cast = [make_human(name=f"C{i:02}", xp=20) for i in range(20)]
+    scenes = []
+    rng = random.Random(20261125)
+    for i in range(60):
+        members = rng.sample(cast, 5)
+        scenes.append((_finished_scene(chronicle, f"S{i}", members), [m.pk for m in members]))
+    start_total = sum(c.xp for c in cast)
+    traits = [("alertness", "ability"), ("brawl", "ability"), ("strength", "attribute")]
+    lock = threading.Lock()
+    totals = Counter()
+
+    def worker(seed):
+        rnd = random.Random(seed)
+        mine = Counter()
+        for _ in range(200):
+            op = rnd.choice(["spend", "spend", "approve", "deny", "award", "add"])
+            character = Human.objects.get(pk=rnd.choice(cast).pk)
+            mine[f"attempt_{op}"] += 1
+            try:
+                if op == "spend":
+                    trait, category = rnd.choice(traits)
+                    cost = rnd.randint(1, 6)
+                    character.spend_xp(trait, trait.title(), cost, category)
+                    mine["spent"] += cost
+                elif op in ("approve", "deny"):
+                    request = (
+                        XPSpendingRequest.objects.filter(character=character, status="Pending")
+                        .order_by("?")
+                        .first()
+                    )
+                    if request is None:
+                        request_id, trait, value = 0, "alertness", 1
+                    else:
+                        request_id, trait, value = request.pk, request.trait_name, request.new_value
+                    if op == "approve":
+                        character.approve_xp_spend(request_id, trait, value, approver)
+                        mine["approved"] += 1
+                    else:
+                        decided = character.deny_xp_spend(request_id, approver)
+                        mine["refunded"] += decided.cost
+                        mine["denied"] += 1
+                elif op == "award":
+                    scene, members = rnd.choice(scenes)
+                    awards = {pk: rnd.randint(0, 3) for pk in members}
+                    scene.award_xp(awards)
+                    mine["awarded"] += sum(awards.values())
+                else:
+                    amount = rnd.choice([-3, -1, 2, 4])
+                    character.add_xp(amount, by=approver)
+                    mine["adjusted"] += amount
+            except (ValidationError, PermissionDenied):
+                mine["refused"] += 1
+        with lock:
+            totals.update(mine)
+
+    outcomes = run_together(*[lambda s=s: worker(s) for s in range(8)], timeout=300)
+    assert [exc for _, exc in outcomes] == [None] * 8
+
+    # Every balance equals its ledger and is never negative.
+    mismatched = (
+        Character.objects.annotate(ledger=Sum("xp_entries__amount"))
+        .exclude(xp=0, ledger=None)
+        .exclude(xp=F("ledger"))
+    )
+    assert list(mismatched.values_list("name", "xp", "ledger")) == []
+    assert not Character.objects.filter(xp__lt=0).exists()
+
+    # Total XP = start + awards + adjustments − spends + refunds, from the threads' own log.
+    end_total = Character.objects.aggregate(s=Sum("xp"))["s"]
+    assert end_total == (
+        start_total + totals["awarded"] + totals["adjusted"] - totals["spent"] + totals["refunded"]
+    )
+    # No request decided twice: one refund per denied request, none for approved ones.
+    per_request = XPSpendingRequest.objects.annotate(
+        refunds=Count("ledger_entries", filter=Q(ledger_entries__kind="refund")),
+        spends=Count("ledger_entries", filter=Q(ledger_entries__kind="spend")),
+    )
+    assert not per_request.exclude(spends=1).exists()
+    assert not per_request.filter(status="Denied").exclude(refunds=1).exists()
+    assert not per_request.exclude(status="Denied").exclude(refunds=0).exists()
+    assert XPSpendingRequest.objects.filter(status="Approved").count() == totals["approved"]
+    assert XPSpendingRequest.objects.filter(status="Denied").count() == totals["denied"]
+    # Each scene was awarded at most once per character.
+    assert not (
+        XPLedgerEntry.objects.filter(kind="award")
+        .values("scene", "character")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .exists()
+    )
+    # Every operation left its outcome record; none deadlocked or failed.
+    attempted = sum(n for key, n in totals.items() if key.startswith("attempt_"))
+    assert OperationRecord.objects.count() == attempted == 1600
+    assert set(OperationRecord.objects.values_list("outcome", flat=True)) <= {
+        "success",
+        "rejected",
+    }
+
+
+def test_a_killed_connection_loses_its_operation_and_others_carry_on(make_human, monkeypatch):
+    """pg_terminate_backend while a spend holds the character lock mid-transaction."""
+    ada = make_human(xp=20)
+    holding = threading.Event()
+    killed = threading.Event()
+    victim = {}
+
+    from game import xp as xp_module
+
+    original_create = xp_module.XPLedgerEntry.objects.create
+
+    def pause_inside_the_transaction(**kwargs):
+        if threading.current_thread().name == "victim":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                victim["pid"] = cursor.fetchone()[0]
+            holding.set()
+            killed.wait(30)
+        return original_create(**kwargs)
+
+    monkeypatch.setattr(xp_module.XPLedgerEntry.objects, "create", pause_inside_the_transaction)
+
+    def spend():
+        try:
+            Human.objects.get(pk=ada.pk).spend_xp("alertness", "Alertness", 5, "ability")
+        except Exception as exc:  # noqa: BLE001
+            victim["error"] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=spend, name="victim")
+    thread.start()
+    assert holding.wait(30), "the spend never reached its ledger write"
+    # The deduction is written but not committed; the row lock is held.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [victim["pid"]])
+    killed.set()
+    thread.join(30)
+
+    assert "error" in victim, "the killed spend must fail"
+    ada = fresh(ada)
+    assert ada.xp == 20
+    assert not XPSpendingRequest.objects.exists()
+    assert ledger_sum(ada) == 20
+    # The lock died with the connection: another connection spends at once.
+    ada.spend_xp("alertness", "Alertness", 5, "ability")
+    assert fresh(ada).xp == 15
+    outcomes = list(OperationRecord.objects.order_by("pk").values_list("outcome", flat=True))
+    assert outcomes == ["error", "success"]
