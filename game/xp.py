@@ -23,6 +23,7 @@ from characters.traits import XP_TRAITS
 from core.models import Operation
 from core.operations import recorded
 
+from . import spend_sql
 from .models import (
     Chronicle,
     LedgerKind,
@@ -48,17 +49,22 @@ def _status_label(status: str) -> str:
         return status
 
 
+def _missing(character_id: int):
+    """The error for a character row that could not be locked."""
+    if Character.objects.filter(pk=character_id).exists():
+        return _fail("This character has no rated traits to raise.", "unknown_trait")
+    return Character.DoesNotExist(f"Character {character_id} does not exist.")
+
+
 def _lock_character(character_id: int, *fields: str) -> dict:
     """Lock the character row and return the requested values (Human fields allowed)."""
     model = Human if any(f in XP_TRAITS for f in fields) else Character
-    qs = model.objects.filter(pk=character_id).values(*fields)
+    qs = model.objects.filter(pk=character_id).order_by().values(*fields)
     # Lock only the parent row (Human queries join both tables).
     qs = qs.select_for_update(of=("character_ptr",) if model is Human else ("self",))
-    row = qs.first()
+    row = next(iter(qs[:1]), None)
     if row is None:
-        if model is Human and Character.objects.filter(pk=character_id).exists():
-            raise _fail("This character has no rated traits to raise.", "unknown_trait")
-        raise Character.DoesNotExist(f"Character {character_id} does not exist.")
+        raise _missing(character_id)
     return row
 
 
@@ -126,15 +132,16 @@ def spend_xp(*, character, trait_name, trait_display, cost, category, new_value=
                 cost=cost,
             )
         with transaction.atomic():
-            row = _lock_character(character.pk, "status", "xp", "name", trait_name)
-            if row["status"] != Status.APPROVED:
+            row = spend_sql.lock_character(character.pk, trait_name)
+            if row is None:
+                raise _missing(character.pk)
+            status, xp, name, current = row
+            if status != Status.APPROVED:
                 raise _fail(
-                    f"Only approved characters can spend XP; {row['name']} is "
-                    f"{_status_label(row['status'])}.",
+                    f"Only approved characters can spend XP; {name} is {_status_label(status)}.",
                     "character_not_active",
-                    status=row["status"],
+                    status=status,
                 )
-            current = row[trait_name]
             target = current + 1 if new_value is None else new_value
             if target != current + 1 or not spec.in_range(target):
                 if current >= spec.maximum:
@@ -145,32 +152,25 @@ def spend_xp(*, character, trait_name, trait_display, cost, category, new_value=
                         f"{current + 1}, not {target}."
                     )
                 raise _fail(message, "invalid_value", current=current, new_value=target)
-            if row["xp"] < cost:
+            if xp < cost:
                 raise _fail(
-                    f"Raising {trait_display} needs {cost} XP; {row['name']} has {row['xp']}.",
+                    f"Raising {trait_display} needs {cost} XP; {name} has {xp}.",
                     "insufficient_xp",
                     need=cost,
-                    have=row["xp"],
+                    have=xp,
                 )
-            now = timezone.now()
-            Character.objects.filter(pk=character.pk).update(xp=F("xp") - cost, updated_at=now)
-            request = XPSpendingRequest.objects.create(
+            request = spend_sql.write_spend(
                 character_id=character.pk,
+                owner_id=character.owner_id,
                 trait_name=trait_name,
                 trait_display=trait_display,
                 category=category,
-                current_value=current,
+                current=current,
                 new_value=target,
                 cost=cost,
+                now=timezone.now(),
             )
-            XPLedgerEntry.objects.create(
-                character_id=character.pk,
-                amount=-cost,
-                kind=LedgerKind.SPEND,
-                spend_request=request,
-                created_by_id=character.owner_id,
-            )
-        character.xp = row["xp"] - cost
+        character.xp = xp - cost
         return request
 
 
@@ -178,18 +178,17 @@ def approve_xp_spend(*, character, request_id, trait_property_name, new_value, a
     """Approve a Pending request; the trait rises to ``new_value``."""
     with recorded(Operation.XP_APPROVE, character_id=character.pk):
         with transaction.atomic():
-            row = _lock_character(character.pk, "chronicle_id")
+            spec = XP_TRAITS.get(trait_property_name)
+            trait_fields = (trait_property_name,) if spec else ()
+            row = _lock_character(character.pk, "chronicle_id", *trait_fields)
             _require_storyteller(approver, row["chronicle_id"], "approve XP spends")
             request = _lock_pending_request(character.pk, request_id)
-            spec = XP_TRAITS.get(trait_property_name)
             if trait_property_name != request.trait_name or spec is None:
                 raise _fail(
                     f"This request raises {request.trait_display}, not {trait_property_name}.",
                     "invalid_value",
                 )
-            current = Human.objects.filter(pk=character.pk).values_list(
-                trait_property_name, flat=True
-            )[0]
+            current = row[trait_property_name]
             if new_value != request.new_value or new_value != current + 1:
                 raise _fail(
                     f"{request.trait_display} is {current}; this request raises it from "
@@ -204,9 +203,10 @@ def approve_xp_spend(*, character, request_id, trait_property_name, new_value, a
                     f"{request.trait_display} cannot go above {spec.maximum}.", "invalid_value"
                 )
             now = timezone.now()
-            Human.objects.filter(pk=character.pk).update(
-                **{trait_property_name: new_value}, updated_at=now
-            )
+            # Two single-table updates: one Human update touching both tables would first
+            # SELECT the ids to update.
+            Human.objects.filter(pk=character.pk).update(**{trait_property_name: new_value})
+            Character.objects.filter(pk=character.pk).update(updated_at=now)
             request.status = SpendStatus.APPROVED
             request.decided_at = now
             request.decided_by = approver

@@ -59,9 +59,12 @@ pg_bindir() {
     return 1
 }
 
-# start_postgres DIR — a throwaway cluster on 127.0.0.1; sets PG_PORT and PG_URL.
+# start_postgres DIR [durable] — a throwaway cluster on 127.0.0.1; sets PG_PORT and PG_URL.
+# Tests trade durability for speed (fsync off); benchmarks pass "durable" to keep the
+# server's defaults, as production runs it.
 start_postgres() {
-    local dir="$1" bin run_as=()
+    local dir="$1" bin run_as=() extra="-c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+    [ "${2:-}" = durable ] && extra="-c shared_buffers=512MB"
     bin="$(pg_bindir)" || { apt_install postgresql; bin="$(pg_bindir)"; }
     mkdir -p "$dir"
     if [ "$(id -u)" -eq 0 ]; then
@@ -74,9 +77,9 @@ start_postgres() {
     "${run_as[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-instructions >/dev/null
     "${run_as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
         -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$dir \
-            -c max_connections=200 -c fsync=off -c full_page_writes=off \
-            -c synchronous_commit=off" >/dev/null
+            -c max_connections=200 $extra" >/dev/null
     PG_STOP=("${run_as[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop)
+    "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres tg
     PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/tg"
     echo "==> PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT"
 }

@@ -5,6 +5,7 @@ SQLite ignores ``SELECT ... FOR UPDATE``, so these run on PostgreSQL only.
 
 import random
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -218,46 +219,66 @@ def test_randomised_mixed_load_keeps_every_balance_and_ledger_exact(
     }
 
 
-def test_a_killed_connection_loses_its_operation_and_others_carry_on(make_human, monkeypatch):
+@pytest.fixture
+def slow_ledger_insert():
+    """A trigger that stalls the insert of a 7 XP spend entry inside its transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION tg_test_stall() RETURNS trigger AS $$ BEGIN "
+            "IF NEW.amount = -7 THEN PERFORM pg_sleep(60); END IF; RETURN NEW; END $$ "
+            "LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            "CREATE TRIGGER tg_test_stall BEFORE INSERT ON game_xpledgerentry "
+            "FOR EACH ROW EXECUTE FUNCTION tg_test_stall()"
+        )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER tg_test_stall ON game_xpledgerentry")
+        cursor.execute("DROP FUNCTION tg_test_stall()")
+
+
+def _stalled_backend(timeout=30):
+    """The pid of the backend sleeping in the trigger (polls pg_stat_activity)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE wait_event = 'PgSleep' AND query LIKE '%%game_xpledgerentry%%'"
+            )
+            row = cursor.fetchone()
+        if row:
+            return row[0]
+        time.sleep(0.05)
+    raise AssertionError("the spend never reached its ledger write")
+
+
+def test_a_killed_connection_loses_its_operation_and_others_carry_on(
+    make_human, slow_ledger_insert
+):
     """pg_terminate_backend while a spend holds the character lock mid-transaction."""
     ada = make_human(xp=20)
-    holding = threading.Event()
-    killed = threading.Event()
-    victim = {}
-
-    from game import xp as xp_module
-
-    original_create = xp_module.XPLedgerEntry.objects.create
-
-    def pause_inside_the_transaction(**kwargs):
-        if threading.current_thread().name == "victim":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                victim["pid"] = cursor.fetchone()[0]
-            holding.set()
-            killed.wait(30)
-        return original_create(**kwargs)
-
-    monkeypatch.setattr(xp_module.XPLedgerEntry.objects, "create", pause_inside_the_transaction)
+    errors = []
 
     def spend():
         try:
-            Human.objects.get(pk=ada.pk).spend_xp("alertness", "Alertness", 5, "ability")
+            Human.objects.get(pk=ada.pk).spend_xp("alertness", "Alertness", 7, "ability")
         except Exception as exc:  # noqa: BLE001
-            victim["error"] = exc
+            errors.append(exc)
         finally:
             connections.close_all()
 
-    thread = threading.Thread(target=spend, name="victim")
+    thread = threading.Thread(target=spend)
     thread.start()
-    assert holding.wait(30), "the spend never reached its ledger write"
-    # The deduction is written but not committed; the row lock is held.
+    pid = _stalled_backend()
+    # The deduction is written but not committed, and the row lock is held.
+    assert fresh(ada).xp == 20
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(%s)", [victim["pid"]])
-    killed.set()
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
     thread.join(30)
 
-    assert "error" in victim, "the killed spend must fail"
+    assert len(errors) == 1, "the killed spend must fail"
     ada = fresh(ada)
     assert ada.xp == 20
     assert not XPSpendingRequest.objects.exists()
