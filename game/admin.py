@@ -85,12 +85,11 @@ class XPSpendingRequestAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     actions = ["approve_requests", "deny_requests"]
 
-    def get_actions(self, request):
-        # Deciding is not "changing" the row by hand: the actions stay available on this
-        # otherwise read-only page, and the operations themselves check the storyteller.
-        return {name: self.get_action(name) for name in self.actions}
-
-    @admin.action(description="Approve selected pending requests (the traits rise)")
+    # Deciding is not editing the row by hand: the actions need only the view permission,
+    # and the operations themselves check that the user storytells the chronicle.
+    @admin.action(
+        description="Approve selected pending requests (the traits rise)", permissions=["view"]
+    )
     def approve_requests(self, request, queryset):
         self._decide(
             request,
@@ -99,7 +98,9 @@ class XPSpendingRequestAdmin(ReadOnlyAdmin):
             lambda r: r.character.approve_xp_spend(r.pk, r.trait_name, r.new_value, request.user),
         )
 
-    @admin.action(description="Deny selected pending requests (their XP is refunded)")
+    @admin.action(
+        description="Deny selected pending requests (their XP is refunded)", permissions=["view"]
+    )
     def deny_requests(self, request, queryset):
         self._decide(
             request,
@@ -111,6 +112,7 @@ class XPSpendingRequestAdmin(ReadOnlyAdmin):
     def _decide(self, request, queryset, verb, operation):
         """Run ``operation`` on each Pending request; report successes and refusals."""
         done = 0
+        skipped = queryset.exclude(status=SpendStatus.PENDING).count()
         for spend_request in queryset.filter(status=SpendStatus.PENDING).select_related(
             "character"
         ):
@@ -121,7 +123,6 @@ class XPSpendingRequestAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"{spend_request}: {detail}", messages.ERROR)
             else:
                 done += 1
-        skipped = queryset.exclude(status=SpendStatus.PENDING).count()
         if done:
             self.message_user(request, f"{done} request(s) {verb}.", messages.SUCCESS)
         if skipped:

@@ -104,7 +104,11 @@ def pending(make_human):
     [
         ("cost = 0", "game_xpspendingrequest_cost_positive"),
         ("cost = -2", "game_xpspendingrequest_cost_positive"),
-        ("status = 'Maybe'", "game_xpspendingrequest_status_valid"),
+        (
+            "status = 'Maybe', decided_at = now(), "
+            "decided_by_id = (SELECT owner_id FROM characters_character LIMIT 1)",
+            "game_xpspendingrequest_status_valid",
+        ),
         ("status = 'Approved'", "game_xpspendingrequest_decided_fields_decided"),
         ("decided_at = now()", "game_xpspendingrequest_decided_fields_decided"),
     ],
@@ -145,7 +149,9 @@ def insert_entry(character_id, amount, kind, scene_id=None, request_id=None):
     ("amount", "kind", "with_scene", "with_request", "constraint"),
     [
         (0, "adjustment", False, False, "game_xpledgerentry_amount_nonzero"),
-        (3, "gift", False, False, "game_xpledgerentry_kind_valid"),
+        # An unknown kind breaks kind_valid and has no shape either: PostgreSQL checks
+        # constraints in name order and reports kind_shape.
+        (3, "gift", False, False, "game_xpledgerentry_kind_shape"),
         (-3, "award", True, False, "game_xpledgerentry_kind_shape"),
         (3, "award", False, False, "game_xpledgerentry_kind_shape"),
         (2, "spend", False, True, "game_xpledgerentry_kind_shape"),

@@ -88,15 +88,42 @@ def transition_error(current: str, new: str) -> str | None:
 class CharacterQuerySet(models.QuerySet):
     def update(self, **kwargs):
         """Refuse bulk status changes the state machine forbids (outside ``status_repair``)."""
-        new = kwargs.get("status")
-        if new is None or _repairing.get() or not isinstance(new, str):
+        if "status" not in kwargs or _repairing.get():
             return super().update(**kwargs)
+        new = kwargs["status"]
+        if not isinstance(new, str):
+            raise ValidationError(
+                {"status": "Status can only be set to a plain value outside status_repair()."},
+                code="invalid_transition",
+            )
         sources = [s for s, targets in ALLOWED_TRANSITIONS.items() if new in targets] + [new]
         with transaction.atomic(using=self.db):
             offending = self.exclude(status__in=sources).values_list("status", flat=True)[:1]
             for current in offending:
-                raise ValidationError({"status": transition_error(current, new)}, code="invalid")
+                raise ValidationError(
+                    {"status": transition_error(current, new)}, code="invalid_transition"
+                )
             return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        """Check every object's status move against its stored status, then update."""
+        if "status" not in fields or _repairing.get():
+            return super().bulk_update(objs, fields, batch_size=batch_size)
+        objs = list(objs)
+        with transaction.atomic(using=self.db):
+            stored = dict(
+                self.model._base_manager.using(self.db)
+                .select_for_update()
+                .filter(pk__in=[obj.pk for obj in objs])
+                .values_list("pk", "status")
+            )
+            for obj in objs:
+                message = transition_error(stored.get(obj.pk, obj.status), obj.status)
+                if message:
+                    raise ValidationError({"status": message}, code="invalid_transition")
+            # Checked above; the CASE expression bulk_update builds is not a plain value.
+            with status_repair():
+                return super().bulk_update(objs, fields, batch_size=batch_size)
 
 
 class Character(models.Model):
@@ -160,7 +187,8 @@ class Character(models.Model):
 
     def clean(self):
         super().clean()
-        if self.pk is not None:
+        # An unknown status is reported by the field's own choices validation.
+        if self.pk is not None and self.status in Status.values:
             self._check_transition(lock=False)
 
     def _stored_status(self, *, lock: bool, using=None) -> str | None:
