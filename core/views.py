@@ -1,10 +1,31 @@
-"""Health endpoints."""
+"""Health endpoints: is the site up (``/health/``), is it healthy (``/health/validation/``,
+``/metrics``).
+
+``/health/`` is for load balancers: public, cheap, and it reveals no data.
+The two monitoring endpoints serve the ``monitor_validation`` report to staff users or
+to a monitoring tool holding the ``TG_MONITOR_TOKEN`` bearer token. They compute the
+report live (the last ``ENDPOINT_PERIOD_HOURS``) rather than reading the last cron
+snapshot, so a scrape sees the data as it is now; the result is cached for
+``ENDPOINT_CACHE_SECONDS`` (shared through Redis in production) so that frequent
+scrapes by several tools cost one computation. Staleness of the cron job is part of
+the report (``monitor_stale``): a monitor that silently stopped is itself an alert.
+"""
+
+import hmac
 
 from django.core.cache import cache
-from django.db import connection
-from django.http import JsonResponse
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError, connection
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from core.monitoring import build_report
+from core.monitoring.config import option
+from core.monitoring.render import render_prometheus
+
+REPORT_CACHE_KEY = "tg:monitoring:endpoint-report"
 
 
 @never_cache
@@ -28,3 +49,73 @@ def health(request):
         {"status": "ok" if ok else "unavailable", "components": components},
         status=200 if ok else 503,
     )
+
+
+def _authorized(request) -> bool:
+    """A staff user's session, or ``Authorization: Bearer <TG_MONITOR_TOKEN>``."""
+    token = option("TOKEN")
+    scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer":
+        # Constant-time comparison: the answer time must not reveal the token's prefix.
+        return hmac.compare_digest(offered.strip().encode(), token.encode())
+    user = request.user
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def _forbidden() -> JsonResponse:
+    return JsonResponse(
+        {"error": "Log in as staff or send Authorization: Bearer <TG_MONITOR_TOKEN>."},
+        status=403,
+    )
+
+
+def _report_data() -> dict:
+    """The live report, shared between requests for ``ENDPOINT_CACHE_SECONDS``."""
+    seconds = option("ENDPOINT_CACHE_SECONDS")
+    if seconds:
+        data = cache.get(REPORT_CACHE_KEY)
+        if data is not None:
+            return data
+    data = build_report(period_hours=option("ENDPOINT_PERIOD_HOURS"), with_staleness=True).data
+    if seconds:
+        cache.set(REPORT_CACHE_KEY, data, seconds)
+    return data
+
+
+def _unavailable(error: str) -> JsonResponse:
+    return JsonResponse({"status": "unavailable", "error": error}, status=503)
+
+
+def _live_report():
+    """(report, None) or (None, the 503 response saying why it could not be built)."""
+    try:
+        return _report_data(), None
+    except DatabaseError:
+        return None, _unavailable("the database cannot be read")
+    except ImproperlyConfigured as exc:
+        # `manage.py check` reports this too (tg.E001); the endpoint must not 500.
+        return None, _unavailable(f"monitoring settings are invalid: {exc}")
+
+
+@never_cache
+@require_GET
+def health_validation(request):
+    """The monitoring report as JSON: 200 when healthy, 503 when degraded or critical."""
+    if not _authorized(request):
+        return _forbidden()
+    data, failure = _live_report()
+    if failure:
+        return failure
+    return JsonResponse(data, status=200 if data["status"] == "healthy" else 503)
+
+
+@never_cache
+@require_GET
+def metrics(request):
+    """The report's figures in Prometheus text format (always 200 when readable)."""
+    if not _authorized(request):
+        return _forbidden()
+    data, failure = _live_report()
+    if failure:
+        return failure
+    return HttpResponse(render_prometheus(data), content_type=CONTENT_TYPE_LATEST)

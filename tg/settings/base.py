@@ -139,3 +139,31 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"tg": {"level": env_str("TG_LOG_LEVEL", "INFO")}},
 }
+
+# --- Monitoring --------------------------------------------------------------------------
+# monitor_validation, its alerts and the /health/validation/ and /metrics endpoints.
+# Thresholds, targets and score weights default to core.monitoring.config.METRICS (the
+# deployment contract's monitoring table); put only what you change in the dicts below,
+# e.g. "THRESHOLDS": {"xp_spend_time_p95_ms": 800}. See docs/deployment/monitoring.md.
+TG_MONITORING = {
+    # Alert channels: email (falls back to ADMINS when empty) and a Slack-compatible webhook.
+    "ALERT_EMAILS": env_list("TG_ALERT_EMAILS"),
+    "WEBHOOK_URL": env_str("TG_ALERT_WEBHOOK_URL", ""),
+    "WEBHOOK_TIMEOUT_SECONDS": 5.0,
+    # The same unhealthy state is not re-sent within this many hours.
+    "ALERT_COOLDOWN_HOURS": env_int("TG_ALERT_COOLDOWN_HOURS", 6),
+    # Snapshots older than this are deleted by each run.
+    "SNAPSHOT_RETENTION_DAYS": env_int("TG_MONITOR_RETENTION_DAYS", 90),
+    # Bearer token accepted by /health/validation/ and /metrics (empty: staff login only).
+    "TOKEN": env_str("TG_MONITOR_TOKEN", ""),
+    # The endpoints turn unhealthy when the last snapshot is older than this.
+    "STALE_AFTER_MINUTES": env_int("TG_MONITOR_STALE_MINUTES", 120),
+    # The endpoints compute the report live over this period and cache it this long.
+    "ENDPOINT_PERIOD_HOURS": 24,
+    "ENDPOINT_CACHE_SECONDS": env_int("TG_MONITOR_CACHE_SECONDS", 60),
+    # Examples per integrity check and slowest operations listed by --verbose.
+    "VERBOSE_EXAMPLES": 5,
+    "THRESHOLDS": {},
+    "TARGETS": {},
+    "WEIGHTS": {},
+}

@@ -1,0 +1,106 @@
+"""``monitor_validation``: is tg healthy? Measured, judged, remembered, alerted.
+
+The work lives in ``core.monitoring``; this command parses the options, picks the
+output and turns the verdict into an exit status for cron and monitoring agents:
+0 healthy, 1 degraded or critical, 2 usage, settings or connection error.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+
+from core.monitoring import build_report
+from core.monitoring.alerting import notify
+from core.monitoring.render import render_json, render_text
+from core.monitoring.snapshots import save_snapshot
+
+EXIT_UNHEALTHY = 1
+EXIT_USAGE = 2
+MAX_PERIOD_HOURS = 24 * 366 * 10  # ten years: beyond it there is no data to read
+
+
+def parse_period(value: str) -> int:
+    """``--period`` as a whole number of hours from 1 to ``MAX_PERIOD_HOURS``."""
+    try:
+        hours = int(value)
+    except (TypeError, ValueError):
+        hours = 0
+    if not 1 <= hours <= MAX_PERIOD_HOURS or str(value).strip() != str(hours):
+        raise CommandError(
+            f"--period must be a whole number of hours from 1 to {MAX_PERIOD_HOURS}, "
+            f"not {value!r}.",
+            returncode=EXIT_USAGE,
+        )
+    return hours
+
+
+class Command(BaseCommand):
+    help = (
+        "Report tg's health over the last --period hours: data integrity, XP activity and "
+        "operations, scene awards, characters. Exit 0 healthy, 1 degraded/critical, 2 error."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            dest="as_json",
+            help="Print one JSON document (schema in docs/deployment/monitoring.md), nothing else.",
+        )
+        parser.add_argument(
+            "--alert",
+            action="store_true",
+            help="Email and/or post to the webhook when unhealthy (with a cooldown), and a "
+            "recovery notice when healthy again after an alert.",
+        )
+        parser.add_argument(
+            "--period",
+            default="24",
+            metavar="HOURS",
+            help="Hours to look back for activity and operations (1 to 87840, default 24).",
+        )
+        parser.add_argument(
+            "--verbose",
+            action="store_true",
+            help="Also list the rows behind each integrity count and the slowest operations.",
+        )
+
+    def handle(self, *args, as_json: bool, alert: bool, period: str, verbose: bool, **options):
+        hours = parse_period(period)
+        try:
+            report = build_report(period_hours=hours, verbose=verbose)
+            notification = notify(report.data) if alert else None
+            save_snapshot(report.data, notification)
+        except ImproperlyConfigured as exc:
+            raise CommandError(f"settings: {exc}", returncode=EXIT_USAGE) from None
+        except DatabaseError as exc:
+            text = str(exc).strip()
+            reason = text.splitlines()[0] if text else type(exc).__name__
+            raise CommandError(
+                f"cannot read the database: {reason}", returncode=EXIT_USAGE
+            ) from None
+        if as_json:
+            data = report.data
+            if notification is not None:
+                data = {**data, "notification": notification.as_dict()}
+            self.stdout.write(render_json(data))
+        else:
+            self.stdout.write(
+                render_text(
+                    report.data,
+                    integrity=report.integrity,
+                    slowest=report.slowest,
+                    notification=notification,
+                )
+            )
+        if notification is not None:
+            for failure in notification.failures:
+                if failure.channel == "none":
+                    self.stderr.write(f"alert not sent: {failure.detail}")
+                else:
+                    self.stderr.write(f"alert {failure.channel} failed: {failure.detail}")
+        if not report.healthy:
+            raise CommandError(
+                f"tg is {report.status} (health score {report.data['health_score']}/100)",
+                returncode=EXIT_UNHEALTHY,
+            )

@@ -1,0 +1,14 @@
+"""tg's monitoring: measure, judge, render, alert and remember.
+
+``config``     the judged metrics, their targets, thresholds and weights; settings
+``collect``    the report's sections, each a fixed number of aggregate queries
+``health``     metric states, the health score rule and the status
+``report``     ``build_report``: the one plain-data report every output starts from
+``render``     text, JSON, Prometheus and alert messages from that data
+``alerting``   email and webhook delivery, cooldown and recovery notices
+``snapshots``  one stored snapshot per run, pruned after the retention period
+"""
+
+from .report import Report, build_report
+
+__all__ = ["Report", "build_report"]

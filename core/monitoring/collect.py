@@ -1,0 +1,266 @@
+"""The figures of the report, each read with a fixed number of aggregate queries.
+
+Nothing here loops over rows: every section is one ``aggregate``/``GROUP BY`` query
+(on SQLite the duration percentiles need one more), so the query count does not grow
+with the data and the database does the counting. Rates are percentages rounded to two decimals, or
+``None`` when there was nothing to divide (no data is not a failure).
+"""
+
+from datetime import datetime, timedelta
+
+from django.db import connection
+from django.db.models import Aggregate, Avg, Count, FloatField, Max, Q
+
+from characters.models import Character, Status
+from core.models import Operation, OperationRecord, Outcome
+from game.models import Scene, SpendStatus, XPSpendingRequest
+
+# Outcomes that mean the operation itself went wrong. ``rejected`` is not one of them:
+# a refusal (not enough XP, a request already decided, a non-storyteller) is the
+# operation doing its job and is reported separately.
+FAILURE_OUTCOMES = (Outcome.CONSTRAINT_VIOLATION, Outcome.DEADLOCK, Outcome.ERROR)
+PERCENTILES = (0.5, 0.95)
+
+
+def percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 2) if whole else None
+
+
+def per_day(count: int, period_hours: int) -> float:
+    """A count expressed per day. Periods shorter than a day are not extrapolated:
+    one constraint violation in the last hour is one, not 24, per day."""
+    return round(count / max(period_hours / 24, 1), 2)
+
+
+def collect_data_integrity(examples: int = 0) -> tuple[dict, list]:
+    """Each registry check's count by name, ``total`` and ``healthy``; the raw results."""
+    from core.integrity import run_checks
+
+    results = run_checks(examples=examples)
+    section: dict = {}
+    skipped = {}
+    for result in results:
+        section[result.name] = result.count
+        if result.skipped:
+            skipped[result.name] = result.skipped
+    section["total"] = sum(r.count for r in results if r.count is not None)
+    section["healthy"] = section["total"] == 0
+    if skipped:
+        section["skipped"] = skipped
+    return section, results
+
+
+def collect_xp_activity(start: datetime, end: datetime) -> dict:
+    """Spending requests created in the period by status, and all pending ones."""
+    in_period = Q(created_at__gte=start, created_at__lt=end)
+    figures = XPSpendingRequest.objects.aggregate(
+        total_requests=Count("pk", filter=in_period),
+        pending=Count("pk", filter=in_period & Q(status=SpendStatus.PENDING)),
+        approved=Count("pk", filter=in_period & Q(status=SpendStatus.APPROVED)),
+        denied=Count("pk", filter=in_period & Q(status=SpendStatus.DENIED)),
+        all_time_pending=Count("pk", filter=Q(status=SpendStatus.PENDING)),
+    )
+    decided = figures["approved"] + figures["denied"]
+    return {
+        "total_requests": figures["total_requests"],
+        "pending": figures["pending"],
+        "approved": figures["approved"],
+        "denied": figures["denied"],
+        "approval_rate": percent(figures["approved"], decided),
+        "all_time_pending": figures["all_time_pending"],
+    }
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ``percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)``."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float):
+        super().__init__(expression, fraction=float(fraction))
+
+
+def _operation_rows(records) -> dict[str, dict]:
+    """Outcome counts, max and (PostgreSQL) percentiles per operation, in one query."""
+    figures = {outcome: Count("pk", filter=Q(outcome=outcome)) for outcome in Outcome.values}
+    if connection.vendor == "postgresql":
+        figures.update(
+            {f"p{p}": PercentileCont("duration_ms", p) for p in PERCENTILES},
+        )
+    rows = (
+        records.values("operation")
+        .annotate(total=Count("pk"), max_ms=Max("duration_ms"), **figures)
+        .order_by()
+    )
+    result = {}
+    for row in rows:
+        row["quantiles"] = {p: row.pop(f"p{p}") for p in PERCENTILES if f"p{p}" in row}
+        result[row["operation"]] = row
+    if connection.vendor != "postgresql":
+        for operation, quantiles in _ranked_percentiles(records).items():
+            result[operation]["quantiles"] = quantiles
+    return result
+
+
+def _interpolate(values: dict[int, float], n: int, fraction: float) -> float:
+    """``percentile_cont``: linear interpolation between the two closest ranks."""
+    position = fraction * (n - 1)
+    low = int(position)
+    high = min(low + 1, n - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def _ranked_percentiles(records) -> dict[str, dict[float, float]]:
+    """Median and p95 per operation where ``percentile_cont`` does not exist (SQLite).
+
+    One window query numbers each operation's durations in order and returns only the
+    rows on either side of each percentile; interpolating between them gives the
+    values PostgreSQL's ``percentile_cont`` would.
+    """
+    inner, params = records.order_by().values("operation", "duration_ms").query.sql_with_params()
+    ranks = " OR ".join(
+        f"rn IN (CAST({p} * (n - 1) AS INTEGER), CAST({p} * (n - 1) AS INTEGER) + 1)"
+        for p in PERCENTILES
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT operation, rn, n, duration_ms FROM ("
+            " SELECT operation, duration_ms,"
+            "  ROW_NUMBER() OVER (PARTITION BY operation ORDER BY duration_ms) - 1 AS rn,"
+            "  COUNT(*) OVER (PARTITION BY operation) AS n"
+            f" FROM ({inner}) AS r) AS ranked WHERE {ranks}",
+            params,
+        )
+        ranked: dict[str, tuple[int, dict[int, float]]] = {}
+        for operation, rank, n, duration in cursor.fetchall():
+            ranked.setdefault(operation, (n, {}))[1][rank] = duration
+    return {
+        operation: {p: _interpolate(values, n, p) for p in PERCENTILES}
+        for operation, (n, values) in ranked.items()
+    }
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _operation_section(row: dict | None, period_hours: int) -> dict:
+    row = row or {"total": 0, "max_ms": None}
+    total = row["total"]
+    success = row.get(Outcome.SUCCESS, 0)
+    violations = row.get(Outcome.CONSTRAINT_VIOLATION, 0)
+    deadlocks = row.get(Outcome.DEADLOCK, 0)
+    rejected = row.get(Outcome.REJECTED, 0)
+    # An outcome tg does not know would be a bug in the recorder: count it as an error.
+    errors = total - success - violations - deadlocks - rejected
+    failures = violations + deadlocks + errors
+    quantiles = row.get("quantiles", {})
+    return {
+        "total": total,
+        "success": success,
+        "rejected": rejected,
+        "constraint_violations": violations,
+        "deadlocks": deadlocks,
+        "errors": errors,
+        "success_rate": percent(success, success + failures),
+        "rollback_rate": percent(failures, total),
+        "constraint_violations_per_day": per_day(violations, period_hours),
+        "deadlocks_per_day": per_day(deadlocks, period_hours),
+        "time_ms": {
+            "median": _ms(quantiles.get(0.5)),
+            "p95": _ms(quantiles.get(0.95)),
+            "max": _ms(row["max_ms"]),
+        },
+    }
+
+
+def collect_xp_operations(start: datetime, end: datetime, period_hours: int) -> dict:
+    """Per operation (and ``all``): outcomes, success and rollback rates, times in ms."""
+    records = OperationRecord.objects.filter(created_at__gte=start, created_at__lt=end)
+    rows = _operation_rows(records)
+    section = {
+        operation: _operation_section(rows.get(operation), period_hours)
+        for operation in Operation.values
+    }
+    overall = {"total": 0, "max_ms": None}
+    for row in rows.values():
+        for key, value in row.items():
+            if key not in ("operation", "quantiles", "max_ms"):
+                overall[key] = overall.get(key, 0) + value
+    all_ops = _operation_section(overall, period_hours)
+    del all_ops["time_ms"]  # times across different operations mean nothing
+    section["all"] = all_ops
+    return section
+
+
+def collect_scene_xp_awards(start: datetime, end: datetime, award_success_rate) -> dict:
+    """Scenes finished in the period and how many got their XP; all scenes still waiting."""
+    finished = Q(finished=True, finished_at__gte=start, finished_at__lt=end)
+    figures = Scene.objects.aggregate(
+        scenes_finished=Count("pk", filter=finished),
+        scenes_awarded=Count("pk", filter=finished & Q(xp_given=True)),
+        scenes_awaiting_xp=Count("pk", filter=Q(finished=True, xp_given=False)),
+    )
+    return {
+        **figures,
+        "award_rate": percent(figures["scenes_awarded"], figures["scenes_finished"]),
+        "award_success_rate": award_success_rate,
+    }
+
+
+def collect_character_stats() -> dict:
+    """All characters: total, count per status (``invalid`` for unknown ones), mean XP."""
+    by_status = {status: Count("pk", filter=Q(status=status)) for status in Status.values}
+    figures = Character.objects.aggregate(total=Count("pk"), average_xp=Avg("xp"), **by_status)
+    counts = {status: figures[status] for status in Status.values}
+    invalid = figures["total"] - sum(counts.values())
+    if invalid:
+        counts["invalid"] = invalid
+    average = figures["average_xp"]
+    return {
+        "total": figures["total"],
+        "by_status": counts,
+        "average_xp": None if average is None else round(float(average), 2),
+    }
+
+
+def collect_database() -> dict:
+    """The vendor and, on PostgreSQL, the server's deadlock counter for tg's database."""
+    section = {"vendor": connection.vendor, "deadlocks": None}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT deadlocks, stats_reset FROM pg_stat_database "
+                "WHERE datname = current_database()"
+            )
+            deadlocks, stats_reset = cursor.fetchone()
+        section["deadlocks"] = deadlocks
+        section["deadlocks_since"] = stats_reset.isoformat() if stats_reset else None
+    return section
+
+
+def slowest_operations(start: datetime, end: datetime, limit: int) -> list[dict]:
+    """The ``limit`` slowest XP operations of the period, slowest first."""
+    rows = (
+        OperationRecord.objects.filter(created_at__gte=start, created_at__lt=end)
+        .order_by("-duration_ms", "-pk")
+        .values(
+            "operation",
+            "outcome",
+            "code",
+            "duration_ms",
+            "character_id",
+            "scene_id",
+            "created_at",
+        )[:limit]
+    )
+    return [
+        {**row, "duration_ms": _ms(row["duration_ms"]), "created_at": row["created_at"].isoformat()}
+        for row in rows
+    ]
+
+
+def period_start(end: datetime, period_hours: int) -> datetime:
+    return end - timedelta(hours=period_hours)

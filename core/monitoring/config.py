@@ -1,0 +1,219 @@
+"""The monitored figures, their targets, alert thresholds and score weights.
+
+``METRICS`` is the one list of what ``monitor_validation`` judges. Targets and
+thresholds come from the deployment contract's monitoring table; tg adds the data
+integrity count (any violation is a breach) and, for the HTTP endpoints only, the age
+of the last cron snapshot. ``TG_MONITORING`` in settings may override any threshold,
+target or weight by metric key; everything else about the rule lives here.
+"""
+
+from dataclasses import dataclass, replace
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One judged figure. ``below`` means the alert fires when the value drops under
+    the threshold (rates); otherwise when it rises above it (times, counts)."""
+
+    key: str
+    label: str
+    unit: str
+    target: float
+    threshold: float
+    below: bool
+    weight: int
+    action: str
+
+    def breached(self, value: float) -> bool:
+        return value < self.threshold if self.below else value > self.threshold
+
+    def target_met(self, value: float) -> bool:
+        return value >= self.target if self.below else value <= self.target
+
+
+HEALTH_SCORE = MetricSpec(
+    key="health_score",
+    label="Health score",
+    unit="points",
+    target=100,
+    threshold=90,
+    below=True,
+    weight=0,
+    action="Investigate: read the alerts above and run `manage.py monitor_validation --verbose`.",
+)
+
+METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec(
+        key="data_integrity_issues",
+        label="Data integrity issues",
+        unit="issues",
+        target=0,
+        threshold=0,
+        below=False,
+        weight=30,
+        action=(
+            "Data audit: `manage.py validate_data_integrity --verbose` shows the rows; "
+            "`--fix` repairs the fixable ones."
+        ),
+    ),
+    MetricSpec(
+        key="xp_spend_success_rate",
+        label="XP spend success",
+        unit="%",
+        target=95,
+        threshold=90,
+        below=True,
+        weight=20,
+        action=(
+            "Review errors: `monitor_validation --verbose` lists the failed spends; "
+            "look for their error class in the application log."
+        ),
+    ),
+    MetricSpec(
+        key="xp_spend_time_p95_ms",
+        label="XP spend time (p95)",
+        unit="ms",
+        target=200,
+        threshold=500,
+        below=False,
+        weight=15,
+        action=(
+            "Performance review: `monitor_validation --verbose` lists the slowest "
+            "operations; check database load and long-running transactions."
+        ),
+    ),
+    MetricSpec(
+        key="scene_xp_award_success_rate",
+        label="Scene XP award success",
+        unit="%",
+        target=100,
+        threshold=99,
+        below=True,
+        weight=30,
+        action=(
+            "Fix now: a scene award failed for a reason other than a storyteller's "
+            "input; `monitor_validation --verbose` and the application log name it."
+        ),
+    ),
+    MetricSpec(
+        key="constraint_violations_per_day",
+        label="Constraint violations",
+        unit="/day",
+        target=0,
+        threshold=10,
+        below=False,
+        weight=20,
+        action=(
+            "Data audit: the database refused writes that the code let through; run "
+            "`validate_data_integrity --verbose` and find the code path in the log."
+        ),
+    ),
+    MetricSpec(
+        key="transaction_rollback_rate",
+        label="Transaction rollbacks",
+        unit="%",
+        target=1,
+        threshold=5,
+        below=False,
+        weight=15,
+        action=(
+            "Code review: XP operations are failing (errors, constraint violations, "
+            "deadlocks); the application log has their tracebacks."
+        ),
+    ),
+    MetricSpec(
+        key="database_deadlocks_per_day",
+        label="Database deadlocks",
+        unit="/day",
+        target=0,
+        threshold=1,
+        below=False,
+        weight=15,
+        action=(
+            "Lock analysis: two transactions locked rows in different orders; check "
+            "the PostgreSQL log (log_lock_waits) for the statements involved."
+        ),
+    ),
+)
+
+MONITOR_STALE = MetricSpec(
+    key="monitor_stale",
+    label="Minutes since the last monitor run",
+    unit="min",
+    target=60,
+    threshold=120,
+    below=False,
+    weight=15,
+    action=(
+        "The hourly `monitor_validation --json` cron job has not run: check cron, its "
+        "log and that the command exits (it stores a snapshot on every run)."
+    ),
+)
+
+DEFAULTS = {
+    "ALERT_EMAILS": [],
+    "WEBHOOK_URL": "",
+    "WEBHOOK_TIMEOUT_SECONDS": 5.0,
+    "ALERT_COOLDOWN_HOURS": 6,
+    "SNAPSHOT_RETENTION_DAYS": 90,
+    "TOKEN": "",
+    "STALE_AFTER_MINUTES": 120,
+    "ENDPOINT_PERIOD_HOURS": 24,
+    "ENDPOINT_CACHE_SECONDS": 60,
+    "VERBOSE_EXAMPLES": 5,
+    "CRITICAL_BELOW": 50,
+    "THRESHOLDS": {},
+    "TARGETS": {},
+    "WEIGHTS": {},
+}
+
+
+def option(name: str):
+    """One ``TG_MONITORING`` value, falling back to tg's default."""
+    return getattr(settings, "TG_MONITORING", {}).get(name, DEFAULTS[name])
+
+
+OVERRIDABLE = (("threshold", "THRESHOLDS"), ("target", "TARGETS"), ("weight", "WEIGHTS"))
+
+
+def check_overrides() -> None:
+    """Refuse overrides that name no metric or are not numbers: a typo in a threshold
+    must not silently leave the default in force."""
+    known = {spec.key for spec in (HEALTH_SCORE, *METRICS, MONITOR_STALE)}
+    for _field, setting in OVERRIDABLE:
+        for key, value in option(setting).items():
+            if key not in known:
+                raise ImproperlyConfigured(
+                    f"TG_MONITORING[{setting!r}] names an unknown metric {key!r}; "
+                    f"known metrics: {', '.join(sorted(known))}."
+                )
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ImproperlyConfigured(
+                    f"TG_MONITORING[{setting!r}][{key!r}] must be a number, not {value!r}."
+                )
+
+
+def _configured(spec: MetricSpec) -> MetricSpec:
+    changes = {}
+    for field, setting in OVERRIDABLE:
+        overrides = option(setting)
+        if spec.key in overrides:
+            changes[field] = overrides[spec.key]
+    return replace(spec, **changes) if changes else spec
+
+
+def metric_specs(*, with_staleness: bool = False) -> list[MetricSpec]:
+    """The judged metrics with settings applied; the staleness metric for endpoints only."""
+    check_overrides()
+    specs = [_configured(spec) for spec in METRICS]
+    if with_staleness:
+        stale = replace(MONITOR_STALE, threshold=option("STALE_AFTER_MINUTES"))
+        specs.append(_configured(stale))
+    return specs
+
+
+def health_spec() -> MetricSpec:
+    return _configured(HEALTH_SCORE)

@@ -1,0 +1,82 @@
+"""The report's query count does not grow with the data."""
+
+import contextlib
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from core.models import Operation, OperationRecord, Outcome
+from core.monitoring import build_report
+from game.models import Scene
+
+pytestmark = pytest.mark.django_db
+
+
+def grow(make_human, chronicle, size):
+    """``size`` characters, finished scenes and pending requests, 10×``size`` records."""
+    now = timezone.now()
+    for i in range(size):
+        human = make_human(f"H{i}", xp=10 + i)
+        human.spend_xp("alertness", "Alertness", 3, "ability")
+        Scene.objects.create(chronicle=chronicle, name=f"S{i}", finished=True, finished_at=now)
+    OperationRecord.objects.bulk_create(
+        OperationRecord(
+            operation=Operation.values[i % 5],
+            outcome=Outcome.values[i % 5],
+            duration_ms=i % 97,
+            created_at=now - timedelta(minutes=i),
+        )
+        for i in range(10 * size)
+    )
+
+
+def queries(**options) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        build_report(period_hours=24, **options)
+    return len(captured)
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_report_queries_are_the_same_for_small_and_larger_data(
+    make_human, chronicle, django_assert_num_queries, verbose
+):
+    grow(make_human, chronicle, 2)
+    small = queries(verbose=verbose)
+    grow(make_human, chronicle, 40)
+
+    with django_assert_num_queries(small):
+        build_report(period_hours=24, verbose=verbose)
+
+
+def test_command_with_alert_queries_are_the_same_for_small_and_larger_data(
+    make_human, chronicle, django_assert_num_queries, settings
+):
+    settings.TG_MONITORING = {**settings.TG_MONITORING, "ALERT_EMAILS": ["ops@example.test"]}
+
+    def command():
+        with contextlib.suppress(CommandError):
+            call_command("monitor_validation", "--alert", stdout=StringIO(), stderr=StringIO())
+
+    grow(make_human, chronicle, 2)
+    with CaptureQueriesContext(connection) as small:
+        command()
+    grow(make_human, chronicle, 40)
+
+    with django_assert_num_queries(len(small)):
+        command()
+
+
+def test_the_monitoring_sections_take_five_queries_beside_the_integrity_checks():
+    """Activity, operations (outcomes and times), scenes, characters, database: one each
+    (SQLite: operations take two, its percentiles need a window query; pg_stat_database
+    is read on PostgreSQL only)."""
+    from core.integrity import run_checks
+
+    with CaptureQueriesContext(connection) as integrity:
+        run_checks()
+    assert queries() == len(integrity) + 5

@@ -1,0 +1,31 @@
+"""A mistyped monitoring override stops `manage.py check` with a named error."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+
+def test_a_valid_configuration_passes():
+    call_command("check")
+
+
+@override_settings(TG_MONITORING={"THRESHOLDS": {"xp_spend_tme_p95_ms": 800}})
+def test_an_unknown_metric_in_the_thresholds_is_an_error():
+    with pytest.raises(SystemCheckError, match=r"tg\.E001.*unknown metric 'xp_spend_tme_p95_ms'"):
+        call_command("check")
+
+
+@override_settings(TG_MONITORING={"WEIGHTS": {"xp_spend_time_p95_ms": "high"}})
+def test_a_weight_that_is_not_a_number_is_an_error():
+    with pytest.raises(SystemCheckError, match="must be a number"):
+        call_command("check")
+
+
+@pytest.mark.django_db
+@override_settings(TG_MONITORING={"THRESHOLDS": {"nonsense": 1}, "TOKEN": "t0ken"})
+def test_the_endpoints_answer_503_not_500_when_monitoring_is_misconfigured(client):
+    for url in ("/health/validation/", "/metrics"):
+        response = client.get(url, HTTP_AUTHORIZATION="Bearer t0ken")
+        assert response.status_code == 503
+        assert "monitoring settings are invalid" in response.json()["error"]
