@@ -1,0 +1,231 @@
+"""The registry of integrity checks shared by validate_data_integrity, monitoring and
+any health page.
+
+``run_checks()`` counts every violation with one aggregate query per table (checks on
+the same model share it) plus one query per check that needs a join or a grouping, and
+fetches examples only for the checks that failed. ``apply_fixes()`` repairs what can be
+repaired safely, in one transaction, under a PostgreSQL advisory lock, writing one
+``core.models.IntegrityFix`` row per changed value.
+
+Checks whose tables do not exist yet (the command runs before ``migrate`` on an older
+database) are skipped with a note rather than failing.
+"""
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+
+from core.models import IntegrityFix
+
+from .base import Check, CheckResult, FieldCheck, FixLog, FixOutcome, any_of, id_batches
+from .characters import (
+    AbilityRange,
+    Age,
+    AttributeRange,
+    InvalidStatus,
+    NegativeXP,
+    Willpower,
+)
+from .game import DuplicateSTRelationships, PendingSpendsInactive, SceneXP, XPLedger
+
+__all__ = [
+    "REGISTRY",
+    "Check",
+    "CheckResult",
+    "FixInProgress",
+    "FixOutcome",
+    "FixReport",
+    "FixUnavailable",
+    "apply_fixes",
+    "run_checks",
+]
+
+# Order matters for --fix: negative_xp writes its adjustment before xp_ledger compares
+# balances with ledgers, and pending requests are refunded after the ledger agrees, so
+# a single run leaves every XP check at 0 and a second run finds nothing to change.
+REGISTRY: dict[str, Check] = {
+    check.name: check
+    for check in (
+        NegativeXP(),
+        InvalidStatus(),
+        AttributeRange(),
+        AbilityRange(),
+        Willpower(),
+        Age(),
+        DuplicateSTRelationships(),
+        SceneXP(),
+        XPLedger(),
+        PendingSpendsInactive(),
+    )
+}
+
+# pg_try_advisory_xact_lock key held by a --fix run ("tg" 0x7467, issue 4).
+FIX_LOCK_KEY = 0x7467_0004
+
+
+class FixInProgress(Exception):
+    """Another --fix run holds the lock."""
+
+
+class FixUnavailable(Exception):
+    """The audit table is missing: fixes cannot be recorded, so none is applied."""
+
+
+@dataclass
+class FixReport:
+    run_id: uuid.UUID
+    dry_run: bool
+    before: list[CheckResult]
+    after: list[CheckResult]
+    fixes: list[FixOutcome] = field(default_factory=list)
+
+
+def _selected(names: list[str] | None) -> list[Check]:
+    if names is None:
+        return list(REGISTRY.values())
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        raise KeyError(", ".join(unknown))
+    return [check for name, check in REGISTRY.items() if name in names]
+
+
+def _missing(tables: tuple[str, ...], existing: set[str]) -> str | None:
+    absent = [t for t in tables if t not in existing]
+    if not absent:
+        return None
+    return f"table {', '.join(absent)} does not exist yet (run migrate)"
+
+
+def run_checks(names: list[str] | None = None, *, examples: int = 0) -> list[CheckResult]:
+    """Run the named checks (all by default), in registry order.
+
+    ``examples``: how many offending rows to describe per failed check (0: none).
+    Raises ``KeyError`` naming any unknown check.
+    """
+    checks = _selected(names)
+    existing = set(connection.introspection.table_names())
+    figures: dict[str, dict] = {}
+    skipped: dict[str, str] = {}
+    shared = defaultdict(list)
+    for check in checks:
+        reason = _missing(check.tables, existing)
+        if reason:
+            skipped[check.name] = reason
+        elif check.model is not None:
+            shared[check.model].append(check)
+        else:
+            figures[check.name] = check.count()
+    for model, group in shared.items():
+        aggregates = {k: v for check in group for k, v in check.aggregates().items()}
+        values = model._base_manager.aggregate(**aggregates)
+        for check in group:
+            figures[check.name] = values
+    results = []
+    for check in checks:
+        if check.name in skipped:
+            results.append(
+                CheckResult(
+                    check.name, check.title, None, check.fixable, skipped=skipped[check.name]
+                )
+            )
+            continue
+        result = check.result(figures[check.name])
+        if examples and result.count:
+            result.examples, shown = check.examples(examples)
+            result.more = result.count - shown
+        results.append(result)
+    return results
+
+
+def apply_fixes(
+    names: list[str] | None = None, *, dry_run: bool = False, examples: int = 0
+) -> FixReport:
+    """Fix every fixable violation among the named checks, in one transaction.
+
+    Every changed value is recorded as an ``IntegrityFix`` row sharing the run's id.
+    ``dry_run`` performs the very same work and rolls it back, so it shows exactly what
+    a real run would change and writes nothing; it also reports the state before (a
+    real run reports only the state after). Raises ``FixInProgress`` when another run
+    holds the lock (PostgreSQL) and ``FixUnavailable`` without the audit table.
+    """
+    checks = [c for c in _selected(names) if c.fixable]
+    existing = set(connection.introspection.table_names())
+    if IntegrityFix._meta.db_table not in existing:
+        raise FixUnavailable(
+            f"--fix records every change in {IntegrityFix._meta.db_table}, which does not "
+            "exist yet: run `python manage.py migrate core` first (it adds no constraint)."
+        )
+    log = FixLog(uuid.uuid4(), examples)
+    with transaction.atomic():
+        _lock()
+        before = run_checks(names, examples=examples) if dry_run else []
+        outcomes = {c.name: FixOutcome(c.name, c.title) for c in checks}
+        runnable = []
+        for check in checks:
+            reason = _missing(check.tables, existing) or _missing(check.fix_tables, existing)
+            if reason:
+                outcomes[check.name].skipped = reason
+            else:
+                runnable.append(check)
+        for group in _fix_groups(runnable):
+            _fix_group(group, log, outcomes)
+        after = run_checks(names, examples=examples)
+        if dry_run:
+            transaction.set_rollback(True)
+    failing = {r.name for r in after if r.count}
+    fixes = [o for o in outcomes.values() if o.changes or (o.skipped and o.name in failing)]
+    return FixReport(log.run_id, dry_run, before, after, fixes)
+
+
+def _fix_groups(checks: list[Check]) -> list[list[Check]]:
+    """Checks in registry order; field checks on one model share a single scan.
+
+    A group sits at the place of its first member, which keeps the order the XP fixes
+    depend on (negative_xp before xp_ledger before pending_spends_inactive).
+    """
+    groups: list[list[Check]] = []
+    by_model: dict = {}
+    for check in checks:
+        if isinstance(check, FieldCheck):
+            if check.model not in by_model:
+                by_model[check.model] = []
+                groups.append(by_model[check.model])
+            by_model[check.model].append(check)
+        else:
+            groups.append([check])
+    return groups
+
+
+def _fix_group(group: list[Check], log: FixLog, outcomes: dict[str, FixOutcome]) -> None:
+    """Fix one group. Several field checks on one model read the table once: one pass
+    finds the rows breaking any of them, and each check fixes its own among them."""
+    if len(group) == 1:
+        group[0].fix(log, outcomes[group[0].name])
+        return
+    candidates = group[0].model._base_manager.filter(any_of(c.violation() for c in group))
+    for within in id_batches(candidates):
+        for check in group:
+            check.fix(log, outcomes[check.name], within=within)
+
+
+def _lock() -> None:
+    """Refuse to run beside another fix (PostgreSQL; the lock ends with the transaction)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FIX_LOCK_KEY])
+        if cursor.fetchone()[0]:
+            return
+        cursor.execute(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND classid = %s AND objid = %s",
+            [FIX_LOCK_KEY >> 32, FIX_LOCK_KEY & 0xFFFFFFFF],
+        )
+        holder = cursor.fetchone()
+    who = f" (PostgreSQL backend pid {holder[0]})" if holder else ""
+    raise FixInProgress(
+        f"Another validate_data_integrity --fix is running{who}; nothing was changed. "
+        "Run it again once that one has finished."
+    )

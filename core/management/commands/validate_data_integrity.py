@@ -1,0 +1,291 @@
+"""Find, explain and safely fix the data that breaks tg's integrity rules.
+
+Run before ``migrate`` adds the validation constraints (to find and fix what would make
+it fail) and after (to verify). Exit status: 0 no issues remain, 1 issues remain,
+2 usage or connection error. The checks live in ``core.integrity``; the workflow and the
+JSON schema are documented in docs/deployment/validation_workflow.md.
+"""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connection
+
+from core.integrity import (
+    REGISTRY,
+    CheckResult,
+    FixInProgress,
+    FixOutcome,
+    FixReport,
+    FixUnavailable,
+    apply_fixes,
+    run_checks,
+)
+
+OK, FAIL, SKIP = "✓", "✗", "–"
+INFO_LABELS = {
+    "scenes_awaiting_xp": "finished scenes awaiting XP",
+    "scenes_given_without_awards": (
+        "finished scenes marked XP given with no award entry (everyone got 0?)"
+    ),
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Check (and with --fix, repair) every integrity rule: trait ranges, XP, statuses, "
+        "storyteller duplicates, scene XP, the XP ledger and stale XP requests. "
+        "Exit status 0: no issues, 1: issues remain, 2: usage or connection error."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--verbose",
+            action="store_true",
+            help="List each offending row (name, id, field, value), up to --limit per check.",
+        )
+        parser.add_argument(
+            "--fix",
+            action="store_true",
+            help="Apply every safe fix in one transaction, audited in core.IntegrityFix.",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="With --fix: show exactly what would change, and write nothing.",
+        )
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="Print one JSON document on stdout and nothing else.",
+        )
+        parser.add_argument(
+            "--check",
+            nargs="+",
+            metavar="NAME",
+            help=f"Run only these checks: {', '.join(REGISTRY)}.",
+        )
+        parser.add_argument(
+            "--limit",
+            type=int,
+            default=50,
+            help="How many offending rows or changes to list per check (default 50).",
+        )
+
+    def handle(self, *args, **options) -> None:
+        names = self._validate(options)
+        self._connect()
+        verbose, as_json = options["verbose"], options["json"]
+        examples = options["limit"] if (verbose or as_json) else 0
+        if options["fix"]:
+            report = self._fix(names, dry_run=options["dry_run"], examples=examples)
+            results = report.before if report.dry_run else report.after
+            if as_json:
+                self._print_json(results, report)
+            else:
+                self._print_fix(report, verbose)
+        else:
+            results = run_checks(names, examples=examples)
+            if as_json:
+                self._print_json(results, None)
+            else:
+                self._print_results(results, verbose)
+                self._print_summary(results)
+        if _total(results):
+            sys.exit(1)
+
+    # --- input and connection -----------------------------------------------------------
+
+    def _validate(self, options) -> list[str] | None:
+        """Refuse bad options before touching the database (exit 2)."""
+        names = options["check"]
+        if names:
+            unknown = [n for n in names if n not in REGISTRY]
+            if unknown:
+                raise CommandError(
+                    f"Unknown check {', '.join(unknown)}. Valid checks: {', '.join(REGISTRY)}.",
+                    returncode=2,
+                )
+        if options["limit"] < 1:
+            raise CommandError(f"--limit must be at least 1, not {options['limit']}.", returncode=2)
+        if options["dry_run"] and not options["fix"]:
+            raise CommandError(
+                "--dry-run only makes sense with --fix (the report alone never writes).",
+                returncode=2,
+            )
+        return names or None
+
+    def _connect(self) -> None:
+        try:
+            connection.ensure_connection()
+        except DatabaseError as error:
+            reason = " ".join(str(error).split()) or type(error).__name__
+            raise CommandError(f"Cannot connect to the database: {reason}", returncode=2) from None
+
+    def _fix(self, names, *, dry_run: bool, examples: int) -> FixReport:
+        try:
+            return apply_fixes(names, dry_run=dry_run, examples=examples)
+        except (FixInProgress, FixUnavailable) as error:
+            raise CommandError(str(error), returncode=2) from None
+
+    # --- text output --------------------------------------------------------------------
+
+    def _print_results(self, results: list[CheckResult], verbose: bool) -> None:
+        width = max(len(r.name) for r in results)
+        for result in results:
+            if result.skipped:
+                self.stdout.write(f"{SKIP} {result.name:<{width}}  skipped: {result.skipped}")
+                continue
+            mark = FAIL if result.count else OK
+            self.stdout.write(f"{mark} {result.name:<{width}}  {result.title}: {result.count}")
+            for key, value in result.info.items():
+                if value:
+                    self.stdout.write(f"  {' ' * width}  ℹ {INFO_LABELS.get(key, key)}: {value}")
+            if verbose:
+                for example in result.examples:
+                    self.stdout.write(f"    {_describe(example)}")
+                if result.more:
+                    self.stdout.write(f"    and {result.more} more")
+
+    def _print_summary(self, results: list[CheckResult], *, mode: str = "report") -> None:
+        """The last line: what was found and what the operator can do next."""
+        total = _total(results)
+        failed = [r for r in results if r.count]
+        skipped = [r for r in results if r.skipped]
+        if skipped:
+            self.stdout.write(
+                f"{len(skipped)} check(s) skipped: {', '.join(r.name for r in skipped)}."
+            )
+        if not total:
+            self.stdout.write(f"No issues: {len(results) - len(skipped)} check(s) passed.")
+            return
+        if mode == "after_fix":
+            self.stdout.write(
+                f"{total} issue(s) remain in {len(failed)} check(s): "
+                f"{', '.join(r.name for r in failed)}. They need a person to decide; see "
+                "docs/deployment/validation_workflow.md."
+            )
+            return
+        if mode == "dry_run":
+            self.stdout.write(
+                f"{total} issue(s) in {len(failed)} check(s) now; "
+                "run --fix without --dry-run to apply the changes above."
+            )
+            return
+        fixable = sum(r.count for r in failed if r.fixable)
+        self.stdout.write(
+            f"{total} issue(s) in {len(failed)} check(s); "
+            f"{fixable} can be fixed with --fix (try --fix --dry-run first)."
+        )
+
+    def _print_fix(self, report: FixReport, verbose: bool) -> None:
+        if report.dry_run:
+            self.stdout.write("Dry run: nothing is written. --fix would change:")
+        else:
+            self.stdout.write(f"Fixing (run {report.run_id}):")
+        if not report.fixes:
+            self.stdout.write("  nothing to fix.")
+        for outcome in report.fixes:
+            self.stdout.write(f"  {_fix_line(outcome)}")
+            if verbose:
+                for change in outcome.examples:
+                    self.stdout.write(f"      {_describe_change(change)}")
+                if outcome.more > 0:
+                    self.stdout.write(f"      and {outcome.more} more")
+        changes = sum(o.changes for o in report.fixes)
+        if report.dry_run:
+            self.stdout.write("")
+            self.stdout.write("Now:")
+            self._print_results(report.before, verbose=False)
+            remaining = _total(report.after)
+            self.stdout.write(
+                f"After --fix, {remaining} issue(s) would remain."
+                if remaining
+                else "After --fix, no issue would remain."
+            )
+            self._print_summary(report.before, mode="dry_run")
+            return
+        if changes:
+            self.stdout.write(
+                f"Recorded {changes} change(s) in the integrity fix audit (run_id {report.run_id})."
+            )
+        self.stdout.write("")
+        self.stdout.write("After fixing:")
+        self._print_results(report.after, verbose)
+        self._print_summary(report.after, mode="after_fix")
+
+    # --- JSON ---------------------------------------------------------------------------
+
+    def _print_json(self, results: list[CheckResult], report: FixReport | None) -> None:
+        fixed = {o.name: o.rows for o in report.fixes} if report else {}
+        document = {
+            "status": "issues" if _total(results) else "ok",
+            "total_issues": _total(results),
+            "checks": [
+                {
+                    "name": r.name,
+                    "title": r.title,
+                    "count": r.count,
+                    "fixable": r.fixable,
+                    "fixed": fixed.get(r.name, 0) if report else None,
+                    "examples": r.examples,
+                    "more": r.more,
+                    "skipped": r.skipped,
+                    "info": r.info,
+                }
+                for r in results
+            ],
+        }
+        if report:
+            document["dry_run"] = report.dry_run
+            document["run_id"] = str(report.run_id)
+            document["remaining_after_fix"] = _total(report.after)
+            document["fixes"] = [
+                {
+                    "check": o.name,
+                    "rows": o.rows,
+                    "changes": o.changes,
+                    "fields": dict(sorted(o.fields.items())),
+                    "examples": o.examples,
+                    "more": o.more,
+                    "skipped": o.skipped,
+                }
+                for o in report.fixes
+            ]
+        self.stdout.write(json.dumps(document, indent=2, default=str))
+
+
+def _total(results: list[CheckResult]) -> int:
+    return sum(r.count or 0 for r in results)
+
+
+def _shown(value) -> str:
+    return "empty" if value is None else str(value)
+
+
+def _describe(example: dict) -> str:
+    """``Ada (#12) strength = 0 → 1`` and the check's own extra figures."""
+    known = {"model", "id", "name", "field", "value", "fix"}
+    extras = "".join(f", {k} {v}" for k, v in example.items() if k not in known)
+    field = f" {example['field']} = {_shown(example['value'])}" if example.get("field") else ""
+    fix = f" → {_shown(example['fix'])}" if "fix" in example else ""
+    return f"{example['name']} (#{example['id']}){field}{extras}{fix}"
+
+
+def _describe_change(change: dict) -> str:
+    """``Human #12 Ada: strength 0 → 1``; rows created or deleted by a fix say so."""
+    label = f"{change['model'].rsplit('.', 1)[-1]} #{change['id']} {change['name']}"
+    if not change["field"]:
+        return f"{label}: deleted ({change['old']})"
+    if change["old"] is None and change["field"] == "amount":
+        # A created ledger entry: named by its character, its id is only known once written.
+        return f"{change['name']}: new ledger entry of {change['new']:+d}"
+    return f"{label}: {change['field']} {_shown(change['old'])} → {_shown(change['new'])}"
+
+
+def _fix_line(outcome: FixOutcome) -> str:
+    if outcome.skipped:
+        return f"{outcome.name}: not fixed, {outcome.skipped}"
+    fields = ", ".join(f"{name or 'row'} ×{n}" for name, n in sorted(outcome.fields.items()))
+    return f"{outcome.name}: {outcome.rows} row(s), {outcome.changes} change(s) ({fields})"

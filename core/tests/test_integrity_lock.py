@@ -1,0 +1,61 @@
+"""Two --fix runs never overlap: on PostgreSQL the second is refused while one holds the
+lock (here a real second connection holds it), and nothing is changed."""
+
+import psycopg2
+import pytest
+from django.core.management.base import CommandError
+from django.db import connection
+
+from characters.models import Character
+from core.integrity import FIX_LOCK_KEY
+from core.models import IntegrityFix
+from game.models import XPLedgerEntry
+
+from .test_integrity_support import corrupt, run
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def other_session():
+    """A second PostgreSQL session, as another operator's --fix would have."""
+    session = psycopg2.connect(**connection.get_connection_params())
+    session.autocommit = True
+    yield session
+    session.close()
+
+
+def test_a_second_fix_is_refused_while_another_holds_the_lock(make_human, other_session):
+    ada = make_human("Ada", xp=3)
+    corrupt(Character, ada.pk, xp=5)
+    with other_session.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s), pg_backend_pid()", [FIX_LOCK_KEY])
+        holder = cursor.fetchone()[1]
+
+    with pytest.raises(CommandError) as error:
+        run("--fix")
+
+    assert error.value.returncode == 2
+    assert str(error.value) == (
+        f"Another validate_data_integrity --fix is running (PostgreSQL backend pid {holder}); "
+        "nothing was changed. Run it again once that one has finished."
+    )
+    assert not IntegrityFix.objects.exists()
+    assert XPLedgerEntry.objects.filter(character=ada).count() == 1
+
+    with other_session.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [FIX_LOCK_KEY])
+    status, _, _ = run("--fix")
+    assert status == 0
+    assert IntegrityFix.objects.count() == 1
+
+
+def test_the_report_alone_does_not_wait_for_the_lock(make_human, other_session):
+    make_human("Ada")
+    with other_session.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [FIX_LOCK_KEY])
+
+    status, out, _ = run()
+
+    assert status == 0
+    assert out.endswith("No issues: 10 check(s) passed.\n")

@@ -1,0 +1,151 @@
+"""The XP ledger, stale requests and scene XP flags: violations the constraints allow, so
+these run on SQLite and PostgreSQL alike."""
+
+import pytest
+
+from characters.models import Character
+from core.integrity import apply_fixes, run_checks
+from core.models import IntegrityFix
+from game.models import LedgerKind, Scene, XPLedgerEntry
+
+from .test_integrity_support import corrupt, counts
+
+pytestmark = pytest.mark.django_db
+
+
+def ledger_sum(character) -> int:
+    return sum(XPLedgerEntry.objects.filter(character=character).values_list("amount", flat=True))
+
+
+def test_a_balance_that_differs_from_its_ledger_gets_an_adjustment_entry(make_human):
+    ada, bob = make_human("Ada", xp=10), make_human("Bob", xp=3)
+    corrupt(Character, ada.pk, xp=15)  # five XP appeared without a ledger entry
+
+    [result] = run_checks(["xp_ledger"], examples=5)
+    assert result.count == 1
+    assert result.examples == [
+        {
+            "model": "characters.Character",
+            "id": ada.pk,
+            "name": "Ada",
+            "field": "xp",
+            "value": 15,
+            "ledger": 10,
+            "fix": "adjustment entry of +5",
+        }
+    ]
+    report = apply_fixes(["xp_ledger"])
+
+    assert Character.objects.get(pk=ada.pk).xp == 15  # the balance is never changed silently
+    assert ledger_sum(ada) == 15
+    assert ledger_sum(bob) == 3
+    entry = XPLedgerEntry.objects.filter(character=ada, kind=LedgerKind.ADJUSTMENT).latest("pk")
+    assert entry.amount == 5
+    fix = IntegrityFix.objects.get(run_id=report.run_id)
+    assert (fix.check_name, fix.model, fix.object_id, fix.field, fix.new_value) == (
+        "xp_ledger",
+        "game.XPLedgerEntry",
+        entry.pk,
+        "amount",
+        "5",
+    )
+    assert counts("xp_ledger") == {"xp_ledger": 0}
+
+
+def test_a_character_without_any_ledger_entry_is_reconciled(make_human):
+    ada = make_human("Ada")
+    corrupt(Character, ada.pk, xp=4)
+
+    apply_fixes(["xp_ledger"])
+
+    assert ledger_sum(ada) == 4
+    assert counts("xp_ledger") == {"xp_ledger": 0}
+
+
+def test_pending_requests_of_retired_characters_are_denied_and_refunded(make_human):
+    ada = make_human("Ada", xp=20)
+    first = ada.spend_xp("strength", "Strength", 5, "attribute")
+    second = ada.spend_xp("brawl", "Brawl", 3, "ability")
+    active = make_human("Bob", xp=9)
+    untouched = active.spend_xp("wits", "Wits", 4, "attribute")
+    ada.status = "Ret"
+    ada.save()
+
+    [result] = run_checks(["pending_spends_inactive"], examples=5)
+    assert result.count == 2
+    assert result.examples[0]["fix"] == "deny and refund 5 XP"
+    report = apply_fixes(["pending_spends_inactive"])
+
+    assert Character.objects.get(pk=ada.pk).xp == 20
+    for request in (first, second):
+        request.refresh_from_db()
+        assert request.status == "Denied"
+        assert request.decided_at is not None
+        assert request.decided_by.username == "tg-integrity-repair"
+        assert request.ledger_entries.filter(kind=LedgerKind.REFUND).get().amount == request.cost
+    untouched.refresh_from_db()
+    assert untouched.status == "Pending"
+    assert counts("pending_spends_inactive", "xp_ledger") == {
+        "pending_spends_inactive": 0,
+        "xp_ledger": 0,
+    }
+    assert set(
+        IntegrityFix.objects.filter(run_id=report.run_id).values_list(
+            "model", "object_id", "field", "old_value", "new_value"
+        )
+    ) == {
+        ("game.XPSpendingRequest", first.pk, "status", "Pending", "Denied"),
+        ("game.XPSpendingRequest", second.pk, "status", "Pending", "Denied"),
+        ("characters.Character", ada.pk, "xp", "12", "20"),
+    }
+
+
+@pytest.fixture
+def scene(chronicle, make_human):
+    played = Scene.objects.create(chronicle=chronicle, name="Elysium", finished=True)
+    played.participants.add(make_human("Ada"), make_human("Bob"))
+    return played
+
+
+def test_award_entries_on_a_scene_not_marked_given_mark_it(scene):
+    scene.award_xp(dict.fromkeys(scene.participants.all(), 2))
+    corrupt(Scene, scene.pk, xp_given=False, xp_awarded_at=None)
+
+    [result] = run_checks(["scene_xp"], examples=5)
+    assert result.count == 1
+    assert {(e["model"], e["id"], e["name"], e["field"], e["value"]) for e in result.examples} == {
+        ("game.Scene", scene.pk, "Elysium", "xp_given", False),
+        ("game.Scene", scene.pk, "Elysium", "xp_awarded_at", None),
+    }
+    apply_fixes(["scene_xp"])
+
+    scene.refresh_from_db()
+    first_award = XPLedgerEntry.objects.filter(scene=scene).earliest("created_at").created_at
+    assert (scene.xp_given, scene.xp_awarded_at) == (True, first_award)
+    assert counts("scene_xp") == {"scene_xp": 0}
+
+
+def test_scenes_awaiting_xp_are_information_not_issues(scene, chronicle):
+    Scene.objects.create(chronicle=chronicle, name="Unplayed")
+    scene.award_xp({})  # everyone got 0: marked given, no award entry
+
+    [result] = run_checks(["scene_xp"])
+
+    assert result.count == 0
+    assert result.info == {"scenes_awaiting_xp": 0, "scenes_given_without_awards": 1}
+    corrupt(Scene, scene.pk, xp_given=False, xp_awarded_at=None)
+    [result] = run_checks(["scene_xp"])
+    assert (result.count, result.info["scenes_awaiting_xp"]) == (0, 1)
+
+
+def test_a_clean_database_needs_no_fix(make_human):
+    make_human("Ada", xp=5)
+    report = apply_fixes()
+    assert report.fixes == []
+    assert all(r.count == 0 for r in report.after)
+    assert not IntegrityFix.objects.exists()
+
+
+def test_an_empty_database_passes_every_check(db):
+    assert {r.name: r.count for r in run_checks()} == dict.fromkeys(counts(), 0)
+    assert apply_fixes().fixes == []

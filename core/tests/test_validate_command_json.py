@@ -1,0 +1,94 @@
+"""--json: one JSON document on stdout and nothing else, in the documented schema."""
+
+import json
+
+import pytest
+
+from characters.models import Character
+from core.models import IntegrityFix
+
+from .test_integrity_support import corrupt, run
+
+pytestmark = pytest.mark.django_db
+
+CHECK_KEYS = {"name", "title", "count", "fixable", "fixed", "examples", "more", "skipped", "info"}
+FIX_KEYS = {"check", "rows", "changes", "fields", "examples", "more", "skipped"}
+
+
+@pytest.fixture
+def drifted(make_human):
+    ada = make_human("Ada", xp=10)
+    corrupt(Character, ada.pk, xp=12)
+    return ada
+
+
+def test_the_report_is_one_json_document_with_every_check(drifted):
+    status, out, err = run("--json")
+
+    assert status == 1
+    document = json.loads(out)
+    assert set(document) == {"status", "total_issues", "checks"}
+    assert (document["status"], document["total_issues"]) == ("issues", 1)
+    assert all(set(check) == CHECK_KEYS for check in document["checks"])
+    ledger = next(c for c in document["checks"] if c["name"] == "xp_ledger")
+    assert ledger == {
+        "name": "xp_ledger",
+        "title": "Characters whose XP differs from the sum of their ledger entries",
+        "count": 1,
+        "fixable": True,
+        "fixed": None,
+        "examples": [
+            {
+                "model": "characters.Character",
+                "id": drifted.pk,
+                "name": "Ada",
+                "field": "xp",
+                "value": 12,
+                "ledger": 10,
+                "fix": "adjustment entry of +2",
+            }
+        ],
+        "more": 0,
+        "skipped": None,
+        "info": {},
+    }
+    scene = next(c for c in document["checks"] if c["name"] == "scene_xp")
+    assert scene["info"] == {"scenes_awaiting_xp": 0, "scenes_given_without_awards": 0}
+    assert err == ""
+
+
+def test_fix_adds_what_was_fixed_and_the_run_id(drifted):
+    status, out, _ = run("--fix", "--json")
+
+    assert status == 0
+    document = json.loads(out)
+    assert set(document) == {
+        "status", "total_issues", "checks", "dry_run", "run_id", "remaining_after_fix", "fixes"
+    }  # fmt: skip
+    assert (document["status"], document["total_issues"], document["dry_run"]) == ("ok", 0, False)
+    assert document["run_id"] == str(IntegrityFix.objects.get().run_id)
+    ledger = next(c for c in document["checks"] if c["name"] == "xp_ledger")
+    assert (ledger["count"], ledger["fixed"]) == (0, 1)
+    [fix] = document["fixes"]
+    assert set(fix) == FIX_KEYS
+    assert (fix["check"], fix["rows"], fix["changes"], fix["fields"]) == (
+        "xp_ledger",
+        1,
+        1,
+        {"amount": 1},
+    )
+    assert fix["examples"][0]["new"] == 2
+
+
+def test_a_dry_run_reports_the_current_state_and_what_would_remain(drifted):
+    status, out, _ = run("--fix", "--dry-run", "--json")
+
+    assert status == 1
+    document = json.loads(out)
+    assert (document["status"], document["dry_run"], document["remaining_after_fix"]) == (
+        "issues",
+        True,
+        0,
+    )
+    assert document["fixes"][0]["rows"] == 1
+    assert not IntegrityFix.objects.exists()
