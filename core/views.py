@@ -28,6 +28,14 @@ from core.monitoring.render import render_prometheus
 REPORT_CACHE_KEY = "tg:monitoring:endpoint-report"
 
 
+def _quiet(response):
+    """Mark a deliberate 503 as logged: Django would otherwise log it at ERROR and
+    mail ADMINS on every probe, bypassing the alert cooldown."""
+    if response.status_code >= 500:
+        response._has_been_logged = True
+    return response
+
+
 @never_cache
 @require_GET
 def health(request):
@@ -45,9 +53,11 @@ def health(request):
     except Exception:  # noqa: BLE001
         components["cache"] = "unavailable"
     ok = all(v == "ok" for v in components.values())
-    return JsonResponse(
-        {"status": "ok" if ok else "unavailable", "components": components},
-        status=200 if ok else 503,
+    return _quiet(
+        JsonResponse(
+            {"status": "ok" if ok else "unavailable", "components": components},
+            status=200 if ok else 503,
+        )
     )
 
 
@@ -83,7 +93,7 @@ def _report_data() -> dict:
 
 
 def _unavailable(error: str) -> JsonResponse:
-    return JsonResponse({"status": "unavailable", "error": error}, status=503)
+    return _quiet(JsonResponse({"status": "unavailable", "error": error}, status=503))
 
 
 def _live_report():
@@ -106,7 +116,7 @@ def health_validation(request):
     data, failure = _live_report()
     if failure:
         return failure
-    return JsonResponse(data, status=200 if data["status"] == "healthy" else 503)
+    return _quiet(JsonResponse(data, status=200 if data["status"] == "healthy" else 503))
 
 
 @never_cache

@@ -104,7 +104,9 @@ def notify(data: dict, now: datetime | None = None) -> Notification:
     if kind is None:
         return notification
     subject, text = render_alert_text(data, kind)
-    for delivery in (send_email(subject, text), send_webhook(text, data, kind)):
+    # The webhook first: it has its own short timeout, and a slow mail server must not
+    # delay it.
+    for delivery in (send_webhook(text, data, kind), send_email(subject, text)):
         if delivery is not None:
             notification.deliveries.append(delivery)
     if not notification.deliveries:

@@ -29,3 +29,14 @@ def test_the_endpoints_answer_503_not_500_when_monitoring_is_misconfigured(clien
         response = client.get(url, HTTP_AUTHORIZATION="Bearer t0ken")
         assert response.status_code == 503
         assert "monitoring settings are invalid" in response.json()["error"]
+
+
+@pytest.mark.django_db
+@override_settings(
+    TG_MONITORING={"THRESHOLDS": {"nonsense": 1}, "TOKEN": "t0ken"},
+    ADMINS=[("ops", "ops@example.test")],
+)
+def test_deliberate_503s_do_not_mail_the_admins(client, mailoutbox):
+    for _ in range(3):
+        assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer t0ken").status_code == 503
+    assert mailoutbox == []

@@ -107,3 +107,13 @@ def test_awarding_nobody_still_closes_the_scene(scene, cast):
     assert scene.award_xp(dict.fromkeys(cast, False)) == 0
     scene.refresh_from_db()
     assert scene.xp_given
+
+
+def test_saving_a_stale_instance_after_an_award_keeps_the_award(scene, cast):
+    ada = cast[0]
+    scene.award_xp({ada: 3})
+    ada.concept = "Night nurse"
+    ada.save()
+    ada.refresh_from_db()
+    assert (ada.xp, ada.concept) == (4, "Night nurse")
+    assert sum(ada.xp_entries.values_list("amount", flat=True)) == 4

@@ -176,8 +176,20 @@ class Character(models.Model):
         update_fields = kwargs.get("update_fields")
         adding = self._state.adding
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        if not adding:
+            # XP moves only through the ledgered operations: a full save of an instance
+            # loaded before a spend or award must not write its stale balance back.
+            if update_fields is None:
+                update_fields = [
+                    f.name
+                    for f in self._meta.concrete_fields
+                    if not f.primary_key and f.name != "xp"
+                ]
+            elif "xp" in update_fields:
+                raise ValueError("xp changes only through the XP operations (see docs/xp.md)")
+            kwargs["update_fields"] = update_fields
         with transaction.atomic(using=using):
-            if not adding and (update_fields is None or "status" in update_fields):
+            if not adding and "status" in update_fields:
                 self._check_transition(lock=True, using=using)
             super().save(*args, **kwargs)
             if adding and self.xp:
