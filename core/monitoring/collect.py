@@ -13,6 +13,7 @@ from django.db.models import Aggregate, Avg, Count, FloatField, Max, Q
 
 from characters.models import Character, Status
 from core.models import Operation, OperationRecord, Outcome
+from core.operations import RECORD_FIELDS
 from game.models import Scene, SpendStatus, XPSpendingRequest
 
 # Outcomes that mean the operation itself went wrong. ``rejected`` is not one of them:
@@ -246,15 +247,7 @@ def slowest_operations(start: datetime, end: datetime, limit: int) -> list[dict]
     rows = (
         OperationRecord.objects.filter(created_at__gte=start, created_at__lt=end)
         .order_by("-duration_ms", "-pk")
-        .values(
-            "operation",
-            "outcome",
-            "code",
-            "duration_ms",
-            "character_id",
-            "scene_id",
-            "created_at",
-        )[:limit]
+        .values(*RECORD_FIELDS)[:limit]
     )
     return [
         {**row, "duration_ms": _ms(row["duration_ms"]), "created_at": row["created_at"].isoformat()}
