@@ -7,7 +7,10 @@ edits go through the model's state machine, so an illegal move is a form error t
 names the allowed targets.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from core.admin import GuardedAdmin
 
@@ -20,7 +23,7 @@ XP_HELP = (
     "always matches the XP ledger."
 )
 
-CHARACTER_FIELDS = ("name", "owner", "chronicle", "npc", "concept", "status", "xp")
+CHARACTER_FIELDS = ("name", "owner", "chronicle", "npc", "concept", "status", "xp", "version")
 
 
 def status_help(status: str) -> str:
@@ -56,7 +59,14 @@ def human_fieldsets() -> list[tuple[str | None, dict]]:
 
 
 class CharacterAdminBase(GuardedAdmin):
-    """What every kind of character shares in the admin."""
+    """What every kind of character shares in the admin.
+
+    The form carries the character's ``version`` as a hidden field: a form opened
+    before an XP decision, a status change or another edit is refused on save with
+    "changed since you opened it" (``Character.clean``), never saved over it.
+    Storytellers who are staff see the characters of the chronicles they storytell;
+    superusers see all. A character with XP history cannot be deleted: retire it.
+    """
 
     list_display = ["name", "owner", "chronicle", "status", "xp", "npc", "updated_at"]
     list_filter = ["status", "npc", "chronicle"]
@@ -67,10 +77,36 @@ class CharacterAdminBase(GuardedAdmin):
     locked_help = XP_HELP
 
     def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs.setdefault("widgets", {})["version"] = forms.HiddenInput
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is not None and "status" in form.base_fields:
             form.base_fields["status"].help_text = status_help(obj.status)
         return form
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def save_fields(self, request, obj, fields) -> None:
+        # Pending requests refunded by a retirement are decided by this admin user.
+        obj.save(update_fields=fields, changed_by=request.user)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and has_xp_history(obj):
+            self.message_user(
+                request,
+                f"{obj} has XP history (ledger entries or XP requests) and cannot be deleted: "
+                "retire it instead, so its history stays.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(
+                reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+            )
+        return super().delete_view(request, object_id, extra_context)
+
+
+def has_xp_history(character) -> bool:
+    return character.xp_entries.exists() or character.xp_requests.exists()
 
 
 @admin.register(Character)

@@ -59,7 +59,10 @@ class GuardedAdmin(admin.ModelAdmin):
                 for name, field in concrete.items()
                 if isinstance(field, models.DateTimeField) and field.auto_now
             ]
-        obj.save(update_fields=edited)
+        self.save_fields(request, obj, edited)
+
+    def save_fields(self, request, obj, fields: list[str]) -> None:
+        obj.save(update_fields=fields)
 
 
 @admin.register(OperationRecord)

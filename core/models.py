@@ -10,8 +10,10 @@ from django.utils import timezone
 
 class Operation(models.TextChoices):
     XP_SPEND = "xp_spend", "XP spend"
+    XP_WITHDRAW = "xp_withdraw", "XP withdraw"
     XP_APPROVE = "xp_approve", "XP approve"
     XP_DENY = "xp_deny", "XP deny"
+    XP_REVERSE = "xp_reverse", "XP reverse approval"
     XP_ADJUST = "xp_adjust", "XP adjustment"
     SCENE_AWARD = "scene_award", "Scene XP award"
 

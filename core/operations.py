@@ -49,17 +49,19 @@ RECORD_FIELDS = (
 
 
 @cache
-def _insert_sql(vendor: str) -> str:
+def _insert_sql(vendor: str, own_transaction: bool) -> str:
     """One round trip per record: an INSERT built from the model's metadata, compiled once.
 
-    On PostgreSQL the record's commit does not wait for the WAL flush.
+    On PostgreSQL, when the record commits on its own, that commit does not wait for the
+    WAL flush. Inside a caller's transaction the setting would apply to the caller's
+    writes too (``SET LOCAL`` lasts until the outer commit), so it is left alone there.
     """
     quote = connection.ops.quote_name
     meta = OperationRecord._meta
     columns = ", ".join(quote(meta.get_field(f).column) for f in RECORD_FIELDS)
     placeholders = ", ".join(["%s"] * len(RECORD_FIELDS))
     insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
-    if vendor == "postgresql":
+    if vendor == "postgresql" and own_transaction:
         return "SET LOCAL synchronous_commit = off; " + insert
     return insert
 
@@ -119,8 +121,9 @@ def write_record(operation, outcome, code, duration_ms, info: Recording) -> None
             connection.close()
         stamp = connection.ops.adapt_datetimefield_value(timezone.now())
         values = [operation, outcome, code[:100], duration_ms, *info.ids(), stamp]
+        own_transaction = not connection.in_atomic_block
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_insert_sql(connection.vendor), values)
+            cursor.execute(_insert_sql(connection.vendor, own_transaction), values)
     except Exception:  # noqa: BLE001 - the record must never break the operation
         logger.warning(
             "could not record %s outcome %s (%s)", operation, outcome, code, exc_info=True

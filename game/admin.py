@@ -5,20 +5,37 @@ a spending request is decided only through the approve/deny actions (which run t
 ledgered operations), and a scene's ``xp_given`` is set only by ``Scene.award_xp``.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from core.admin import GuardedAdmin, ReadOnlyAdmin
 
+from . import permissions
 from .models import (
     Chronicle,
+    ChronicleMembership,
     Gameline,
     Scene,
     SpendStatus,
     STRelationship,
     XPLedgerEntry,
     XPSpendingRequest,
+    participants_error,
 )
+
+
+class StorytoldOnly:
+    """Staff who are not superusers see only the rows of chronicles they storytell."""
+
+    chronicle_path = "chronicle"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if permissions.is_superuser(request.user):
+            return qs
+        chronicles = Chronicle.objects.storytold_by(request.user)
+        return qs.filter(**{f"{self.chronicle_path}__in": chronicles})
 
 
 @admin.register(Gameline)
@@ -52,8 +69,33 @@ class STRelationshipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
 
 
+@admin.register(ChronicleMembership)
+class ChronicleMembershipAdmin(StorytoldOnly, admin.ModelAdmin):
+    list_display = ["user", "chronicle", "joined_at"]
+    list_filter = ["chronicle"]
+    search_fields = ["user__username", "chronicle__name"]
+    list_select_related = ["user", "chronicle"]
+    autocomplete_fields = ["user"]
+
+
+class SceneForm(forms.ModelForm):
+    """Refuses participants from another chronicle as a form error."""
+
+    def clean(self):
+        cleaned = super().clean()
+        chronicle = cleaned.get("chronicle")
+        participants = cleaned.get("participants")
+        if chronicle is not None and participants:
+            probe = Scene(chronicle=chronicle, name=cleaned.get("name") or "this scene")
+            message = participants_error(probe, [c.pk for c in participants])
+            if message:
+                self.add_error("participants", message)
+        return cleaned
+
+
 @admin.register(Scene)
-class SceneAdmin(GuardedAdmin):
+class SceneAdmin(StorytoldOnly, GuardedAdmin):
+    form = SceneForm
     list_display = ["name", "chronicle", "gameline", "date_played", "finished", "xp_given"]
     list_filter = ["finished", "xp_given", "gameline", "chronicle"]
     search_fields = ["name", "chronicle__name"]
@@ -65,7 +107,7 @@ class SceneAdmin(GuardedAdmin):
 
 
 @admin.register(XPSpendingRequest)
-class XPSpendingRequestAdmin(ReadOnlyAdmin):
+class XPSpendingRequestAdmin(StorytoldOnly, ReadOnlyAdmin):
     """Requests are shown, and decided only by the actions that run the XP operations."""
 
     list_display = [
@@ -79,6 +121,7 @@ class XPSpendingRequestAdmin(ReadOnlyAdmin):
         "decided_by",
         "decided_at",
     ]
+    chronicle_path = "character__chronicle"
     list_filter = ["status", "category", "character__chronicle"]
     search_fields = ["character__name", "trait_name", "trait_display", "note"]
     list_select_related = ["character", "decided_by"]
@@ -132,9 +175,10 @@ class XPSpendingRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(XPLedgerEntry)
-class XPLedgerEntryAdmin(ReadOnlyAdmin):
+class XPLedgerEntryAdmin(StorytoldOnly, ReadOnlyAdmin):
     """The XP ledger: every change of every balance, never edited by hand."""
 
+    chronicle_path = "character__chronicle"
     list_display = [
         "created_at",
         "character",

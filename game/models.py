@@ -1,8 +1,12 @@
 """Chronicles, storytellers, scenes, XP spending requests and the XP ledger."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
+from django.utils import timezone
 
 from characters.traits import Category
 
@@ -20,6 +24,27 @@ class Gameline(models.Model):
         return self.name
 
 
+class ChronicleQuerySet(models.QuerySet):
+    """Chronicles scoped to a user; the rules themselves live in ``game.permissions``."""
+
+    def storytold_by(self, user):
+        """Chronicles ``user`` storytells: as head storyteller or through an STRelationship."""
+        from game import permissions
+
+        return permissions.storytold_by(self, user)
+
+    def headed_by(self, user):
+        from game import permissions
+
+        return permissions.headed_by(self, user)
+
+    def visible_to(self, user):
+        """Chronicles ``user`` plays in, is a member of, or storytells."""
+        from game import permissions
+
+        return permissions.chronicles_visible_to(self, user)
+
+
 class Chronicle(models.Model):
     name = models.CharField(max_length=200)
     head_st = models.ForeignKey(
@@ -31,19 +56,36 @@ class Chronicle(models.Model):
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ChronicleQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
 
-    def is_storyteller(self, user) -> bool:
-        """Head storyteller, an assistant storyteller of any line, or staff."""
-        if user is None or not getattr(user, "is_authenticated", False):
-            return False
-        if user.is_staff or self.head_st_id == user.pk:
-            return True
-        return self.st_relationships.filter(user=user).exists()
+
+class ChronicleMembership(models.Model):
+    """A player who belongs to a chronicle (joined through an invitation, or added by staff)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chronicle_memberships"
+    )
+    chronicle = models.ForeignKey(Chronicle, on_delete=models.CASCADE, related_name="memberships")
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["chronicle", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "chronicle"],
+                name="game_chroniclemembership_user_chronicle_unique",
+                violation_error_message="This user is already a member of this chronicle.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.chronicle}"
 
 
 class STRelationship(models.Model):
@@ -87,6 +129,14 @@ class Scene(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     xp_given = models.BooleanField("XP given", default=False)
     xp_awarded_at = models.DateTimeField("XP awarded at", null=True, blank=True)
+    xp_awarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="XP awarded by",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -102,6 +152,22 @@ class Scene(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        """Keep ``finished_at`` in step with ``finished``.
+
+        Set when the scene becomes finished; cleared when it is reopened (possible only
+        before its XP is awarded: the constraint above refuses it afterwards).
+        """
+        before = self.finished_at
+        if self.finished and self.finished_at is None:
+            self.finished_at = timezone.now()
+        elif not self.finished and self.finished_at is not None and not self.xp_given:
+            self.finished_at = None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and self.finished_at != before:
+            kwargs["update_fields"] = {*update_fields, "finished_at"}
+        super().save(*args, **kwargs)
+
     def award_xp(self, character_awards, awarded_by=None):
         """Award scene XP to participants once, all or nothing. Returns how many got XP."""
         from game import xp
@@ -113,13 +179,15 @@ class SpendStatus(models.TextChoices):
     PENDING = "Pending", "Pending"
     APPROVED = "Approved", "Approved"
     DENIED = "Denied", "Denied"
+    WITHDRAWN = "Withdrawn", "Withdrawn"
+    REVERSED = "Reversed", "Reversed"
 
 
 class XPSpendingRequest(models.Model):
     """A player's request to raise a trait; its cost has already left the XP pool."""
 
     character = models.ForeignKey(
-        "characters.Character", on_delete=models.CASCADE, related_name="xp_requests"
+        "characters.Character", on_delete=models.PROTECT, related_name="xp_requests"
     )
     trait_name = models.CharField(max_length=50)
     trait_display = models.CharField(max_length=100)
@@ -140,6 +208,20 @@ class XPSpendingRequest(models.Model):
         related_name="decided_xp_requests",
     )
     note = models.TextField(blank=True)
+    price_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The storyteller who agreed a price other than tg's cost rule, if any.",
+    )
+    self_decided = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Decided by the character's own player acting as storyteller "
+        "(only when TG_ALLOW_SELF_DECISIONS is on).",
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -153,7 +235,9 @@ class XPSpendingRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=SpendStatus.values),
                 name="game_xpspendingrequest_status_valid",
-                violation_error_message="Status must be Pending, Approved or Denied.",
+                violation_error_message=(
+                    "Status must be Pending, Approved, Denied, Withdrawn or Reversed."
+                ),
             ),
             models.CheckConstraint(
                 condition=(
@@ -167,6 +251,12 @@ class XPSpendingRequest(models.Model):
                 violation_error_message=(
                     "A decided request records when and by whom; a pending one records neither."
                 ),
+            ),
+            models.UniqueConstraint(
+                fields=["character", "trait_name"],
+                condition=Q(status=SpendStatus.PENDING),
+                name="game_xpspendingrequest_one_pending_per_trait",
+                violation_error_message="This trait already has a pending XP request.",
             ),
         ]
 
@@ -185,7 +275,7 @@ class XPLedgerEntry(models.Model):
     """One change of a character's XP. A character's ``xp`` is the sum of its entries."""
 
     character = models.ForeignKey(
-        "characters.Character", on_delete=models.CASCADE, related_name="xp_entries"
+        "characters.Character", on_delete=models.PROTECT, related_name="xp_entries"
     )
     amount = models.IntegerField()
     kind = models.CharField(max_length=10, choices=LedgerKind.choices)
@@ -208,6 +298,12 @@ class XPLedgerEntry(models.Model):
         related_name="+",
     )
     note = models.CharField(max_length=500, blank=True)
+    self_decided = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Written by the character's own player acting as storyteller "
+        "(only when TG_ALLOW_SELF_DECISIONS is on).",
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -259,3 +355,36 @@ class XPLedgerEntry(models.Model):
 
     def __str__(self):
         return f"{self.character}: {self.amount:+d} ({self.kind})"
+
+
+def participants_error(scene: Scene, character_ids) -> str | None:
+    """Why these characters cannot join ``scene`` (another chronicle), or None."""
+    from characters.models import Character
+
+    strangers = list(
+        Character.objects.filter(pk__in=character_ids)
+        .exclude(chronicle_id=scene.chronicle_id)
+        .values_list("name", flat=True)
+    )
+    if not strangers:
+        return None
+    return (
+        f"Only characters of {scene.chronicle} can take part in “{scene}”: "
+        f"{', '.join(sorted(strangers))} belong to another chronicle."
+    )
+
+
+@receiver(m2m_changed, sender=Scene.participants.through)
+def _participants_of_the_chronicle(sender, instance, action, reverse, pk_set, **kwargs):
+    """Refuse adding a character of another chronicle, from either side of the relation."""
+    if action != "pre_add" or not pk_set:
+        return
+    if reverse:
+        scenes = Scene.objects.filter(pk__in=pk_set).select_related("chronicle")
+        pairs = [(scene, [instance.pk]) for scene in scenes]
+    else:
+        pairs = [(instance, pk_set)]
+    for scene, ids in pairs:
+        message = participants_error(scene, ids)
+        if message:
+            raise ValidationError({"participants": message}, code="wrong_chronicle")

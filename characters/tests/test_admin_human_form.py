@@ -1,9 +1,7 @@
 """The Human admin: invalid input is a form error (status 200), never a server error."""
 
 import pytest
-from django.contrib import admin
 from django.db.models import Sum
-from django.test import RequestFactory
 from django.urls import reverse
 
 from characters.admin import HumanAdmin
@@ -139,27 +137,85 @@ def test_status_help_lists_the_allowed_targets(admin_client, make_human):
     assert "Allowed from Approved: Retired, Deceased." in response.content.decode()
 
 
-def test_an_xp_change_made_while_the_form_is_saved_is_kept(admin_user, make_human, storyteller):
-    """The admin writes only the edited fields, so it cannot undo a concurrent XP change."""
-    ada = make_human(xp=5)
-    request = RequestFactory().post("/")
-    request.user = admin_user
-    model_admin = admin.site.get_model_admin(Human)
-    stale = Human.objects.get(pk=ada.pk)
-    form_class = model_admin.get_form(request, stale, change=True)
-    data = {
-        name: getattr(stale, name + "_id", getattr(stale, name, None))
-        for name in form_class.base_fields
-    }
-    form = form_class({**data, "concept": "Archivist"}, instance=stale)
-    assert form.is_valid(), form.errors
+STALE = (
+    "Ada was changed by someone else since you opened it (an XP decision, a status change "
+    "or another edit). Nothing was saved: reload it and make your change again."
+)
 
-    Character.objects.get(pk=ada.pk).add_xp(3, by=storyteller, note="Scene bonus")
-    model_admin.save_model(request, form.save(commit=False), form, change=True)
 
+def test_a_form_opened_before_an_approval_is_refused_and_the_dot_stays(
+    admin_client, make_human, storyteller
+):
+    """The storyteller opened Ada's page, another approved her Brawl, then the first saved
+    a new concept: the old Brawl must not be written back."""
+    ada = make_human(xp=10, brawl=1)
+    data = change_form_data(admin_client, change_url(ada), concept="Archivist")
+    request = ada.spend_xp("brawl")
+    Human.objects.get(pk=ada.pk).approve_xp_spend(request.pk, "brawl", 2, storyteller)
+
+    response = admin_client.post(change_url(ada), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [STALE]
+    assert STALE in response.content.decode()
     ada.refresh_from_db()
-    assert (ada.xp, ada.concept) == (8, "Archivist")
+    assert (ada.brawl, ada.xp, ada.concept) == (2, 8, "")
     assert ledger_sum(ada) == 8
+
+
+def test_a_form_opened_before_a_retirement_cannot_undo_it(admin_client, make_human):
+    ada = make_human(xp=0)
+    data = change_form_data(admin_client, change_url(ada), concept="Back in play")
+    retiring = Human.objects.get(pk=ada.pk)
+    retiring.status = "Ret"
+    retiring.save()
+
+    response = admin_client.post(change_url(ada), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [STALE]
+    ada.refresh_from_db()
+    assert (ada.status, ada.concept) == ("Ret", "")
+
+
+def test_reloading_after_the_refusal_saves(admin_client, make_human, storyteller):
+    ada = make_human(xp=10)
+    stale = change_form_data(admin_client, change_url(ada), concept="Archivist")
+    Character.objects.get(pk=ada.pk).add_xp(3, by=storyteller, note="Scene bonus")
+    assert admin_client.post(change_url(ada), stale).status_code == 200
+
+    fresh = change_form_data(admin_client, change_url(ada), concept="Archivist")
+    response = admin_client.post(change_url(ada), fresh)
+
+    assert response.status_code == 302
+    ada.refresh_from_db()
+    assert (ada.xp, ada.concept) == (13, "Archivist")
+    assert ledger_sum(ada) == 13
+
+
+def test_a_character_with_xp_history_cannot_be_deleted_and_the_admin_says_why(
+    admin_client, make_human
+):
+    ada = make_human(xp=4)
+    url = reverse("admin:characters_human_delete", args=[ada.pk])
+
+    response = admin_client.post(url, {"post": "yes"}, follow=True)
+
+    assert Human.objects.filter(pk=ada.pk).exists()
+    assert (
+        "Ada has XP history (ledger entries or XP requests) and cannot be deleted: retire it "
+        "instead, so its history stays."
+    ) in response.content.decode()
+
+
+def test_a_character_without_history_can_be_deleted(admin_client, make_human):
+    ada = make_human(xp=0)
+    url = reverse("admin:characters_human_delete", args=[ada.pk])
+
+    response = admin_client.post(url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Character.objects.filter(pk=ada.pk).exists()
 
 
 def test_fieldsets_show_every_trait_once_grouped_as_in_the_trait_list():

@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.migrations.recorder import MigrationRecorder
 
 from core.models import IntegrityFix
 
@@ -28,7 +29,15 @@ from .characters import (
     NegativeXP,
     Willpower,
 )
-from .game import DuplicateSTRelationships, PendingSpendsInactive, SceneXP, XPLedger
+from .game import (
+    DuplicatePending,
+    DuplicateSTRelationships,
+    LostDots,
+    PendingSpendsInactive,
+    SceneXP,
+    XPLedger,
+)
+from .game import settle_balances as settle
 
 __all__ = [
     "REGISTRY",
@@ -38,13 +47,17 @@ __all__ = [
     "FixOutcome",
     "FixReport",
     "FixUnavailable",
+    "Settlement",
     "apply_fixes",
     "run_checks",
+    "settle_balances",
 ]
 
 # Order matters for --fix: negative_xp writes its adjustment before xp_ledger compares
 # balances with ledgers, and pending requests are refunded after the ledger agrees, so
-# a single run leaves every XP check at 0 and a second run finds nothing to change.
+# a single run leaves every fixable XP check at 0 and a second run finds nothing to
+# change. lost_dots comes last: it is never fixed automatically, and the refunds above
+# may already have closed some of the stale requests it would list.
 REGISTRY: dict[str, Check] = {
     check.name: check
     for check in (
@@ -57,7 +70,9 @@ REGISTRY: dict[str, Check] = {
         DuplicateSTRelationships(),
         SceneXP(),
         XPLedger(),
+        DuplicatePending(),
         PendingSpendsInactive(),
+        LostDots(),
     )
 }
 
@@ -89,6 +104,31 @@ def _selected(names: list[str] | None) -> list[Check]:
     if unknown:
         raise KeyError(", ".join(unknown))
     return [check for name, check in REGISTRY.items() if name in names]
+
+
+# Migrations that only add columns and tables a fix writes (no constraint): a database
+# from before the constraints takes them first, then --fix, then the rest of migrate.
+SCHEMA_FIRST = (
+    ("characters", "0004_character_version"),
+    ("game", "0004_memberships_awards_withdrawals"),
+)
+
+
+def _require_schema(existing: set[str]) -> None:
+    """Refuse to write before the audit table and the columns fixes write exist."""
+    if IntegrityFix._meta.db_table not in existing:
+        raise FixUnavailable(
+            f"--fix records every change in {IntegrityFix._meta.db_table}, which does not "
+            "exist yet: run `python manage.py migrate core` first (it adds no constraint)."
+        )
+    applied = MigrationRecorder(connection).applied_migrations()
+    missing = [f"{app} {name}" for app, name in SCHEMA_FIRST if (app, name) not in applied]
+    if missing:
+        steps = " and ".join(f"`python manage.py migrate {m}`" for m in missing)
+        raise FixUnavailable(
+            f"--fix writes columns that this release adds: run {steps} first (they add "
+            "columns and tables only, no constraint), then --fix again."
+        )
 
 
 def _missing(tables: tuple[str, ...], existing: set[str]) -> str | None:
@@ -152,11 +192,7 @@ def apply_fixes(
     """
     checks = [c for c in _selected(names) if c.fixable]
     existing = set(connection.introspection.table_names())
-    if IntegrityFix._meta.db_table not in existing:
-        raise FixUnavailable(
-            f"--fix records every change in {IntegrityFix._meta.db_table}, which does not "
-            "exist yet: run `python manage.py migrate core` first (it adds no constraint)."
-        )
+    _require_schema(existing)
     log = FixLog(uuid.uuid4(), examples)
     with transaction.atomic():
         _lock()
@@ -177,6 +213,42 @@ def apply_fixes(
     failing = {r.name for r in after if r.count}
     fixes = [o for o in outcomes.values() if o.changes or (o.skipped and o.name in failing)]
     return FixReport(log.run_id, dry_run, before, after, fixes)
+
+
+@dataclass
+class Settlement:
+    """An operator's decision on drifted balances, applied (or previewed)."""
+
+    run_id: uuid.UUID
+    keep: str
+    dry_run: bool
+    outcome: FixOutcome
+    not_drifting: list[int]
+    after: list[CheckResult]
+
+
+def settle_balances(
+    character_ids: list[int], *, keep: str, reason: str, dry_run: bool = False, examples: int = 0
+) -> Settlement:
+    """Resolve characters whose balance drifted from their ledger, as an operator decided.
+
+    ``keep="balance"`` accepts each balance (an adjustment entry records the difference);
+    ``keep="ledger"`` restores each balance to its ledger sum. Audited like any fix, under
+    the same lock; ``dry_run`` shows the changes and writes nothing.
+    """
+    if keep not in ("balance", "ledger"):
+        raise ValueError(f"keep must be 'balance' or 'ledger', not {keep!r}")
+    _require_schema(set(connection.introspection.table_names()))
+    log = FixLog(uuid.uuid4(), examples)
+    check = REGISTRY["xp_ledger"]
+    outcome = FixOutcome(check.name, check.title)
+    with transaction.atomic():
+        _lock()
+        not_drifting = settle(character_ids, keep=keep, reason=reason, log=log, outcome=outcome)
+        after = run_checks([check.name], examples=examples)
+        if dry_run:
+            transaction.set_rollback(True)
+    return Settlement(log.run_id, keep, dry_run, outcome, not_drifting, after)
 
 
 def _fix_groups(checks: list[Check]) -> list[list[Check]]:

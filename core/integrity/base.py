@@ -42,6 +42,14 @@ class CheckResult:
     skipped: str | None = None
     info: dict = field(default_factory=dict)
     more: int = 0
+    # How many of ``count`` --fix repairs (None: all of them when fixable, else none).
+    fixable_count: int | None = None
+
+    @property
+    def repairable(self) -> int:
+        if self.fixable_count is not None:
+            return self.fixable_count
+        return (self.count or 0) if self.fixable else 0
 
 
 @dataclass
@@ -229,13 +237,30 @@ class FieldCheck(Check):
                 self.fix(log, outcome, within=batch)
             return
         rules = self.rules()
+        # Lock first (characters in primary-key order, as every XP operation does), then
+        # re-read: a row fixed or changed meanwhile is judged on what it is now.
+        self.lock(within)
         rows = list(self._offenders(within))
+        if not rows:
+            return
         ids = [row["pk"] for row in rows]
         changes = [c for row in rows for c in self._changes(row, rules)]
         for change in changes:
             change["note"] = f"{change['name']}: {self.fix_description}"
         log.record(outcome, changes, rows=len(ids))
         self.apply(ids, self.repaired())
+
+    def lock(self, ids: list[int]) -> None:
+        """Lock the rows about to be fixed: the character rows for character tables."""
+        from characters.models import Character
+
+        model = Character if issubclass(self.model, Character) else self.model
+        list(
+            model._base_manager.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
 
     def apply(self, ids: list[int], updates: dict) -> None:
         if any(f.name == "updated_at" for f in self.model._meta.get_fields()):

@@ -7,7 +7,7 @@ computed by the database (the same expressions the UPDATE then uses), audits eve
 changed value and updates only those rows.
 """
 
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -130,14 +130,16 @@ class InvalidStatus(FieldCheck):
 
 
 class NegativeXP(FieldCheck):
-    """xp < 0 becomes 0, and an adjustment entry of +|xp| keeps the ledger in step."""
+    """xp < 0 becomes 0. Where the ledger went below zero with it, an adjustment entry
+    brings the ledger to 0 too, so balance and ledger stay in step; a ledger that was not
+    negative gets no entry (the balance drifted, and 0 is closer to the ledger's record)."""
 
     name = "negative_xp"
     model = Character
     tables = (CHARACTER_TABLE,)
     fix_tables = (LEDGER_TABLE,)
     title = "Characters with negative XP"
-    fix_description = "set to 0 with an adjustment ledger entry of the difference"
+    fix_description = "set to 0; a negative ledger is brought to 0 by an adjustment entry"
 
     def rules(self):
         return {"xp": (Q(xp__lt=0), Value(0))}
@@ -152,23 +154,34 @@ class NegativeXP(FieldCheck):
         rows = list(self._offenders(within).select_for_update(of=("self",)))
         if not rows:
             return
+        ids = [row["pk"] for row in rows]
+        ledgers = dict(
+            XPLedgerEntry.objects.filter(character_id__in=ids)
+            .values("character_id")
+            .annotate(total=Sum("amount"))
+            .values_list("character_id", "total")
+        )
         by = log.repair_user()
+        negative = [row for row in rows if ledgers.get(row["pk"], 0) < 0]
         entries = XPLedgerEntry.objects.bulk_create(
             XPLedgerEntry(
                 character_id=row["pk"],
-                amount=-row["xp"],
+                amount=-ledgers[row["pk"]],
                 kind=LedgerKind.ADJUSTMENT,
                 created_by=by,
                 note=f"Integrity repair {log.run_id}: negative XP {row['xp']} set to 0",
             )
-            for row in rows
+            for row in negative
         )
+        entry_of = {entry.character_id: entry for entry in entries}
         rules = self.rules()
         changes = []
-        for row, entry in zip(rows, entries, strict=True):
+        for row in rows:
             [change] = self._changes(row, rules)
-            change["note"] = f"{row['name']}: set to 0, ledger entry #{entry.pk} +{-row['xp']}"
+            entry = entry_of.get(row["pk"])
+            change["note"] = f"{row['name']}: set to 0" + (
+                f", ledger entry #{entry.pk} {entry.amount:+d}" if entry else ""
+            )
             changes.append(change)
-        ids = [row["pk"] for row in rows]
         log.record(outcome, changes, rows=len(ids))
         self.apply(ids, self.repaired())

@@ -7,12 +7,24 @@ its character left play is refunded exactly as ``game.xp.deny_xp_spend`` would.
 
 from collections import Counter
 
-from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from characters.models import Character, Status
+from characters.models import Character, Human, Status
+from characters.traits import XP_TRAITS
 from game.models import (
     LedgerKind,
     Scene,
@@ -21,10 +33,12 @@ from game.models import (
     XPLedgerEntry,
     XPSpendingRequest,
 )
+from game.xp import refund_requests
 
-from .base import Check, FieldCheck, FixLog, FixOutcome, batches, id_batches, table
+from .base import Check, CheckResult, FieldCheck, FixLog, FixOutcome, batches, id_batches
 
 CHARACTER_TABLE = Character._meta.db_table
+HUMAN_TABLE = Human._meta.db_table
 LEDGER_TABLE = XPLedgerEntry._meta.db_table
 INACTIVE = (Status.RETIRED, Status.DECEASED)
 
@@ -162,112 +176,195 @@ class SceneXP(FieldCheck):
         return result
 
 
+def _ledger_drift():
+    """Characters whose balance differs from the sum of their ledger entries, with both
+    figures and how many entries they have (one grouped pass over both tables)."""
+    return (
+        Character._base_manager.order_by()
+        .values("pk")
+        .annotate(
+            ledger=Coalesce(Sum("xp_entries__amount"), 0),
+            entries=Count("xp_entries"),
+        )
+        .exclude(xp=F("ledger"))
+    )
+
+
 class XPLedger(Check):
-    """A character's xp must equal the sum of its ledger entries."""
+    """A character's xp must equal the sum of its ledger entries.
+
+    The ledger is the record of truth. A character with no entry at all holds XP from
+    before the ledger existed: ``--fix`` records that balance as its opening entry. A
+    character *with* entries whose balance drifted was changed outside the XP operations
+    (a bulk update, a raw write): nobody can tell which figure is right, so ``--fix``
+    leaves it and lists it; an operator decides with ``--accept-balances`` (the balance
+    is right: an adjustment entry records the difference) or ``--restore-balances`` (the
+    ledger is right: the balance is set back to it).
+    """
 
     name = "xp_ledger"
     title = "Characters whose XP differs from the sum of their ledger entries"
     tables = (CHARACTER_TABLE, LEDGER_TABLE)
-    fix_description = "an adjustment ledger entry records the difference; XP is unchanged"
-
-    def _sql(self, select: str, *, ids: list[int] | None = None, suffix: str = "") -> tuple:
-        """The characters whose balance and ledger sum differ, in one grouped pass.
-
-        Joining first and grouping by the character's primary key lets PostgreSQL merge
-        both tables in index order (about twice as fast as joining a grouped subquery).
-        """
-        character, ledger = table(Character), table(XPLedgerEntry)
-        where, params = "", []
-        if ids is not None:
-            where = f" WHERE c.id IN ({', '.join(['%s'] * len(ids))})"
-            params = list(ids)
-        sql = (
-            f"SELECT {select} FROM {character} c LEFT JOIN {ledger} l ON l.character_id = c.id"
-            f"{where} GROUP BY c.id HAVING c.xp <> COALESCE(SUM(l.amount), 0){suffix}"
-        )
-        return sql, params
+    fix_description = (
+        "characters with no ledger entry get an opening-balance entry; a balance that "
+        "drifted from its ledger is left for an operator (--accept-balances or "
+        "--restore-balances)"
+    )
 
     def count(self) -> dict:
-        sql, params = self._sql("c.id")
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) drifted", params)
-            return {self.name: cursor.fetchone()[0]}
+        figures = _ledger_drift().aggregate(
+            total=Count("pk"), drifted=Count("pk", filter=Q(entries__gt=0))
+        )
+        return {self.name: figures["total"], "drifted": figures["drifted"]}
+
+    def result(self, figures: dict) -> CheckResult:
+        result = super().result(figures)
+        result.info = {
+            "drifted_from_ledger": figures["drifted"],
+            "without_ledger": figures[self.name] - figures["drifted"],
+        }
+        result.fixable_count = result.info["without_ledger"]
+        return result
 
     def examples(self, limit: int) -> tuple[list[dict], int]:
-        sql, params = self._sql(
-            "c.id, c.name, c.xp, COALESCE(SUM(l.amount), 0)", suffix=" ORDER BY c.id LIMIT %s"
+        rows = list(
+            _ledger_drift().order_by("pk").values("pk", "name", "xp", "ledger", "entries")[:limit]
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, limit])
-            rows = cursor.fetchall()
         examples = [
             {
                 "model": Character._meta.label,
-                "id": pk,
-                "name": name,
+                "id": row["pk"],
+                "name": row["name"],
                 "field": "xp",
-                "value": xp,
-                "ledger": total,
-                "fix": f"adjustment entry of {xp - total:+d}",
+                "value": row["xp"],
+                "ledger": row["ledger"],
+                "fix": (
+                    f"opening-balance entry of {row['xp']:+d}"
+                    if not row["entries"]
+                    else "an operator decides: --accept-balances or --restore-balances"
+                ),
             }
-            for pk, name, xp, total in rows
+            for row in rows
         ]
         return examples, len(rows)
 
     def fix(self, log: FixLog, outcome: FixOutcome) -> None:
-        by = log.repair_user()
-        sql, params = self._sql("c.id")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            drifted = sorted(pk for (pk,) in cursor.fetchall())
+        drifted = sorted(pk for pk in _ledger_drift().values_list("pk", flat=True))
+        left = 0
         for ids in batches(drifted):
-            # Lock the characters (the lock every XP operation takes) and recompute.
-            list(Character.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
-            sql_locked, params_locked = self._sql(
-                "c.id, c.name, c.xp, COALESCE(SUM(l.amount), 0)", ids=ids, suffix=" ORDER BY c.id"
+            # The lock every XP operation takes first; then re-read the figures.
+            lock_characters(ids)
+            rows = list(
+                _ledger_drift()
+                .filter(pk__in=ids)
+                .order_by("pk")
+                .values("pk", "name", "xp", "entries")
             )
-            with connection.cursor() as cursor:
-                cursor.execute(sql_locked, params_locked)
-                rows = cursor.fetchall()
-            entries = XPLedgerEntry.objects.bulk_create(
-                XPLedgerEntry(
-                    character_id=pk,
-                    amount=xp - total,
-                    kind=LedgerKind.ADJUSTMENT,
-                    created_by=by,
-                    note=(
-                        f"Integrity repair {log.run_id}: ledger summed to {total}, balance is {xp}"
-                    ),
-                )
-                for pk, _name, xp, total in rows
+            opening = [row for row in rows if not row["entries"]]
+            left += len(rows) - len(opening)
+            self._record(
+                log,
+                outcome,
+                opening,
+                note="Opening balance: XP held before the ledger recorded it",
+                by=log.repair_user(),
             )
-            changes = [
-                {
-                    "model": XPLedgerEntry._meta.label,
-                    "id": entry.pk,
-                    "name": name,
-                    "field": "amount",
-                    "old": None,
-                    "new": entry.amount,
-                    "note": f"{name} (#{pk}): ledger summed to {total}, balance {xp} unchanged",
-                }
-                for (pk, name, xp, total), entry in zip(rows, entries, strict=True)
-            ]
-            log.record(outcome, changes, rows=len(rows))
+        if left:
+            outcome.remaining_note = (
+                f"{left} character(s) with ledger history have a balance that differs from it; "
+                "not changed: an operator decides with --accept-balances or --restore-balances "
+                "(see docs/deployment/validation_workflow.md)."
+            )
+
+    @staticmethod
+    def _record(log: FixLog, outcome: FixOutcome, rows: list[dict], *, note: str, by) -> None:
+        """An adjustment entry of (balance − ledger) for each row; the balance is unchanged."""
+        entries = XPLedgerEntry.objects.bulk_create(
+            XPLedgerEntry(
+                character_id=row["pk"],
+                amount=row["xp"] - row.get("ledger", 0),
+                kind=LedgerKind.ADJUSTMENT,
+                created_by=by,
+                note=f"{note} (integrity run {log.run_id})"[:500],
+            )
+            for row in rows
+        )
+        changes = [
+            {
+                "model": XPLedgerEntry._meta.label,
+                "id": entry.pk,
+                "name": row["name"],
+                "field": "amount",
+                "old": None,
+                "new": entry.amount,
+                "note": f"{row['name']} (#{row['pk']}): {note}; balance {row['xp']} unchanged",
+            }
+            for row, entry in zip(rows, entries, strict=True)
+        ]
+        log.record(outcome, changes, rows=len(rows))
 
 
-class PendingSpendsInactive(Check):
-    """Pending XP requests of Retired or Deceased characters: denied and refunded."""
+def settle_balances(
+    character_ids: list[int], *, keep: str, reason: str, log: FixLog, outcome: FixOutcome
+) -> list[int]:
+    """An operator's decision on characters whose balance drifted from their ledger.
 
-    name = "pending_spends_inactive"
-    title = "Pending XP requests of Retired or Deceased characters"
+    ``keep="balance"``: the balance is right; an adjustment entry records the difference.
+    ``keep="ledger"``: the ledger is right; the balance is set back to its sum.
+    Returns the ids that were not drifting (nothing to settle). Caller runs it inside the
+    fix transaction.
+    """
+    ids = sorted(set(character_ids))
+    lock_characters(ids)
+    rows = list(
+        _ledger_drift().filter(pk__in=ids).order_by("pk").values("pk", "name", "xp", "ledger")
+    )
+    if keep == "balance":
+        XPLedger._record(
+            log,
+            outcome,
+            rows,
+            note=f"Balance accepted by an operator: {reason}",
+            by=log.repair_user(),
+        )
+    else:
+        changes = [
+            {
+                "model": Character._meta.label,
+                "id": row["pk"],
+                "name": row["name"],
+                "field": "xp",
+                "old": row["xp"],
+                "new": row["ledger"],
+                "note": f"Balance restored to its ledger by an operator: {reason}"[:300],
+            }
+            for row in rows
+        ]
+        log.record(outcome, changes, rows=len(rows))
+        for row in rows:
+            Character.objects.filter(pk=row["pk"]).update(
+                xp=row["ledger"], updated_at=timezone.now()
+            )
+    settled = {row["pk"] for row in rows}
+    return [pk for pk in ids if pk not in settled]
+
+
+def lock_characters(ids) -> None:
+    """Lock character rows in primary-key order, as every XP operation does first."""
+    list(
+        Character.objects.select_for_update()
+        .filter(pk__in=list(ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+class _PendingRefundCheck(Check):
+    """A check whose offenders are Pending requests that --fix denies and refunds."""
+
     model = XPSpendingRequest
-    tables = (XPSpendingRequest._meta.db_table, CHARACTER_TABLE)
     fix_tables = (LEDGER_TABLE,)
-    fix_description = "denied and refunded, decided by the integrity repair account"
-
-    def violation(self) -> Q:
-        return Q(status=SpendStatus.PENDING, character__status__in=INACTIVE)
+    note = ""
 
     def _offenders(self):
         return (
@@ -280,8 +377,77 @@ class PendingSpendsInactive(Check):
                 "character__status",
                 "cost",
                 "trait_display",
+                "created_at",
             )
         )
+
+    def fix(self, log: FixLog, outcome: FixOutcome) -> None:
+        by = log.repair_user()
+        for ids in id_batches(XPSpendingRequest.objects.filter(self.violation())):
+            character_ids = XPSpendingRequest.objects.filter(pk__in=ids).values_list(
+                "character_id", flat=True
+            )
+            # Same lock order as game.xp: the characters (by pk), then the requests. A
+            # storyteller may have decided some meanwhile: re-read after locking.
+            lock_characters(set(character_ids))
+            rows = list(self._offenders().filter(pk__in=ids).select_for_update(of=("self",)))
+            if not rows:
+                continue
+            before = dict(
+                Character.objects.filter(pk__in={r["character_id"] for r in rows}).values_list(
+                    "pk", "xp"
+                )
+            )
+            entries = refund_requests(
+                [
+                    {"pk": r["pk"], "character_id": r["character_id"], "cost": r["cost"]}
+                    for r in rows
+                ],
+                by=by,
+                note=self.note,
+                now=timezone.now(),
+            )
+            refunds = Counter()
+            for row in rows:
+                refunds[row["character_id"]] += row["cost"]
+            names = {row["character_id"]: row["character__name"] for row in rows}
+            changes = [
+                {
+                    "model": XPSpendingRequest._meta.label,
+                    "id": row["pk"],
+                    "name": row["character__name"],
+                    "field": "status",
+                    "old": SpendStatus.PENDING.value,
+                    "new": SpendStatus.DENIED.value,
+                    "note": f"refund ledger entry #{entry.pk} of +{row['cost']} XP",
+                }
+                for row, entry in zip(rows, entries, strict=True)
+            ] + [
+                {
+                    "model": Character._meta.label,
+                    "id": pk,
+                    "name": names[pk],
+                    "field": "xp",
+                    "old": before[pk],
+                    "new": before[pk] + refunds[pk],
+                    "note": "refund of pending XP requests denied by integrity repair",
+                }
+                for pk in sorted(refunds)
+            ]
+            log.record(outcome, changes, rows=len(rows))
+
+
+class PendingSpendsInactive(_PendingRefundCheck):
+    """Pending XP requests of Retired or Deceased characters: denied and refunded."""
+
+    name = "pending_spends_inactive"
+    title = "Pending XP requests of Retired or Deceased characters"
+    tables = (XPSpendingRequest._meta.db_table, CHARACTER_TABLE)
+    fix_description = "denied and refunded, decided by the integrity repair account"
+    note = "Denied by integrity repair: the character is no longer active; cost refunded."
+
+    def violation(self) -> Q:
+        return Q(status=SpendStatus.PENDING, character__status__in=INACTIVE)
 
     def examples(self, limit: int) -> tuple[list[dict], int]:
         rows = list(self._offenders()[:limit])
@@ -300,80 +466,135 @@ class PendingSpendsInactive(Check):
         ]
         return examples, len(rows)
 
-    def fix(self, log: FixLog, outcome: FixOutcome) -> None:
-        by = log.repair_user()
-        for ids in id_batches(XPSpendingRequest.objects.filter(self.violation())):
-            candidates = list(self._offenders().filter(pk__in=ids))
-            # Same lock order as game.xp: the characters (by pk), then the requests.
-            character_ids = sorted({row["character_id"] for row in candidates})
-            before = dict(
-                Character.objects.select_for_update()
-                .filter(pk__in=character_ids)
-                .order_by("pk")
-                .values_list("pk", "xp")
-            )
-            rows = list(
-                self._offenders()
-                .filter(pk__in=[row["pk"] for row in candidates])
-                .select_for_update(of=("self",))
-            )
-            self._deny(rows, before, by, log, outcome)
 
-    def _deny(self, rows, before: dict, by, log: FixLog, outcome: FixOutcome) -> None:
-        now = timezone.now()
-        ids = [row["pk"] for row in rows]
-        refunds = Counter()
-        for row in rows:
-            refunds[row["character_id"]] += row["cost"]
-        character_ids = sorted(refunds)
-        # One UPDATE for the batch, each character credited with the sum of its refunds.
-        character = table(Character)
-        pairs = ", ".join(["(%s, %s)"] * len(character_ids))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH v (id, refund) AS (VALUES {pairs}) "
-                f"UPDATE {character} SET xp = {character}.xp + v.refund, updated_at = %s "
-                f"FROM v WHERE {character}.id = v.id",
-                [*(value for pk in character_ids for value in (pk, refunds[pk])), now],
-            )
-        note = "Denied by integrity repair: the character is no longer active; cost refunded."
-        entries = XPLedgerEntry.objects.bulk_create(
-            XPLedgerEntry(
-                character_id=row["character_id"],
-                amount=row["cost"],
-                kind=LedgerKind.REFUND,
-                spend_request_id=row["pk"],
-                created_by=by,
-                note=note,
-            )
-            for row in rows
+class DuplicatePending(_PendingRefundCheck):
+    """Several Pending requests for one trait of one character (a double click before tg
+    refused it): the oldest stays, the later ones are denied and refunded."""
+
+    name = "duplicate_pending"
+    title = "Pending XP requests for a trait that already had one pending"
+    tables = (XPSpendingRequest._meta.db_table, CHARACTER_TABLE)
+    fix_description = "the oldest request stays pending; later copies denied and refunded"
+    note = "Denied by integrity repair: a second pending request for the same trait; refunded."
+
+    def violation(self) -> Q:
+        older = XPSpendingRequest.objects.filter(
+            character=OuterRef("character"),
+            trait_name=OuterRef("trait_name"),
+            status=SpendStatus.PENDING,
+            pk__lt=OuterRef("pk"),
         )
-        XPSpendingRequest.objects.filter(pk__in=ids).update(
-            status=SpendStatus.DENIED, decided_at=now, decided_by=by, note=note
-        )
-        after = {pk: before[pk] + refunds[pk] for pk in character_ids}
-        names = {row["character_id"]: row["character__name"] for row in rows}
-        changes = [
+        return Q(status=SpendStatus.PENDING) & Q(Exists(older))
+
+    def examples(self, limit: int) -> tuple[list[dict], int]:
+        rows = list(self._offenders()[:limit])
+        examples = [
             {
                 "model": XPSpendingRequest._meta.label,
                 "id": row["pk"],
                 "name": row["character__name"],
                 "field": "status",
-                "old": SpendStatus.PENDING.value,
-                "new": SpendStatus.DENIED.value,
-                "note": f"refund ledger entry #{entry.pk} of +{row['cost']} XP",
+                "value": SpendStatus.PENDING.value,
+                "request": f"{row['trait_display']} for {row['cost']} XP",
+                "fix": f"deny and refund {row['cost']} XP (an older request stays)",
             }
-            for row, entry in zip(rows, entries, strict=True)
-        ] + [
-            {
-                "model": Character._meta.label,
-                "id": pk,
-                "name": names[pk],
-                "field": "xp",
-                "old": before[pk],
-                "new": after[pk],
-                "note": "refund of pending XP requests denied by integrity repair",
-            }
-            for pk in character_ids
+            for row in rows
         ]
-        log.record(outcome, changes, rows=len(rows))
+        return examples, len(rows)
+
+
+def _rating():
+    """The current rating of each request's trait, read from the character's row."""
+    return Case(
+        *(When(trait_name=name, then=F(f"character__human__{name}")) for name in XP_TRAITS),
+        output_field=IntegerField(),
+    )
+
+
+class LostDots(Check):
+    """Dots paid for and missing, and requests that can never be approved.
+
+    An Approved request whose ``new_value`` is above the character's rating for that
+    trait: the dot was raised, paid for, and is no longer there. A Pending request whose
+    ``current_value`` differs from the rating: approving it would not raise the trait by
+    one dot, so it can never be approved. Neither is fixed automatically: which figure is
+    right is a storyteller's call, and each example says what to do.
+    """
+
+    name = "lost_dots"
+    title = "Approved dots that are missing, and pending requests that no longer fit the sheet"
+    fixable = False
+    tables = (XPSpendingRequest._meta.db_table, HUMAN_TABLE)
+    fix_description = "not fixed automatically: a storyteller decides (see each example)"
+
+    @staticmethod
+    def _conditions() -> tuple[Q, Q]:
+        missing = Q(status=SpendStatus.APPROVED, new_value__gt=F("rating"))
+        stale = Q(status=SpendStatus.PENDING) & ~Q(current_value=F("rating"))
+        return missing, stale
+
+    def _rows(self):
+        return XPSpendingRequest.objects.annotate(rating=_rating()).filter(rating__isnull=False)
+
+    def count(self) -> dict:
+        missing, stale = self._conditions()
+        figures = self._rows().aggregate(
+            missing=Count("pk", filter=missing), stale=Count("pk", filter=stale)
+        )
+        return {self.name: figures["missing"] + figures["stale"], **figures}
+
+    def result(self, figures: dict) -> CheckResult:
+        result = super().result(figures)
+        result.info = {
+            "approved_dots_missing": figures["missing"],
+            "pending_stale": figures["stale"],
+        }
+        return result
+
+    def examples(self, limit: int) -> tuple[list[dict], int]:
+        missing, stale = self._conditions()
+        rows = list(
+            self._rows()
+            .filter(missing | stale)
+            .order_by("pk")
+            .values(
+                "pk",
+                "character_id",
+                "character__name",
+                "trait_display",
+                "status",
+                "current_value",
+                "new_value",
+                "cost",
+                "rating",
+            )[:limit]
+        )
+        examples = []
+        for row in rows:
+            trait, rating = row["trait_display"], row["rating"]
+            if row["status"] == SpendStatus.APPROVED:
+                how = (
+                    f"{trait} was approved {row['current_value']} → {row['new_value']} and is "
+                    f"{rating} now: a storyteller raises it back to {row['new_value']} (the dot "
+                    f"was paid for) or gives the {row['cost']} XP back with an adjustment "
+                    f"naming request #{row['pk']}"
+                )
+            else:
+                how = (
+                    f"pending {row['current_value']} → {row['new_value']} but {trait} is "
+                    f"{rating} now: a storyteller denies it (refunds {row['cost']} XP) and "
+                    "the player asks again"
+                )
+            examples.append(
+                {
+                    "model": XPSpendingRequest._meta.label,
+                    "id": row["pk"],
+                    "name": row["character__name"],
+                    "field": row["status"].lower(),
+                    "value": f"{trait} {row['current_value']} → {row['new_value']}",
+                    "character_id": row["character_id"],
+                    "rating": rating,
+                    "fix": how,
+                }
+            )
+        return examples, len(rows)

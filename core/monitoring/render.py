@@ -116,7 +116,7 @@ def _integrity_lines(section: dict, results) -> list[str]:
         if count is None:
             lines.append(f"  {name}: skipped ({section['skipped'][name]})")
             continue
-        fixable = " (fixable with --fix)" if count and result and result.fixable else ""
+        fixable = " (fixable with --fix)" if count and result and result.repairable else ""
         lines.append(f"  {name}: {count} - {title}{fixable}")
         examples = result.examples if result else []
         for example in examples:

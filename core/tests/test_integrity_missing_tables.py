@@ -37,7 +37,8 @@ def test_a_check_without_its_table_is_skipped_with_a_note(without_request_table,
         "yet (run migrate)\n"
     ) in out
     assert out.endswith(
-        "1 check(s) skipped: pending_spends_inactive.\nNo issues: 9 check(s) passed.\n"
+        "3 check(s) skipped: duplicate_pending, pending_spends_inactive, lost_dots.\n"
+        "No issues: 9 check(s) passed.\n"
     )
 
 

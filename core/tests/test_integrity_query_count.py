@@ -14,9 +14,9 @@ from .test_integrity_support import corrupt, run
 pytestmark = pytest.mark.django_db
 
 # 1 table list + 5 shared aggregates (characters_character, characters_human,
-# game_strelationship, game_scene, game_xpspendingrequest) + 1 ledger comparison,
-# + 1 example query for the one failing check (xp_ledger).
-REPORT_QUERIES = 8
+# game_strelationship, game_scene, game_xpspendingrequest) + 1 ledger comparison
+# + 1 lost-dots comparison, + 1 example query for the one failing check (xp_ledger).
+REPORT_QUERIES = 9
 
 
 def add_humans(player, count: int) -> None:

@@ -197,7 +197,7 @@ def test_scenes_marked_given_while_unfinished_follow_their_award_entries(
     awarded = Scene.objects.create(chronicle=chronicle, name="Awarded", finished=True)
     awarded.participants.add(ada)
     awarded.award_xp({ada: 3})
-    corrupt(Scene, awarded.pk, finished=False)
+    corrupt(Scene, awarded.pk, finished=False, finished_at=None)
     flagged = Scene.objects.create(chronicle=chronicle, name="Flagged")
     corrupt(Scene, flagged.pk, xp_given=True, xp_awarded_at=timezone.now())
 

@@ -4,7 +4,7 @@ these run on SQLite and PostgreSQL alike."""
 import pytest
 
 from characters.models import Character
-from core.integrity import apply_fixes, run_checks
+from core.integrity import apply_fixes, run_checks, settle_balances
 from core.models import IntegrityFix
 from game.models import LedgerKind, Scene, XPLedgerEntry
 
@@ -17,12 +17,16 @@ def ledger_sum(character) -> int:
     return sum(XPLedgerEntry.objects.filter(character=character).values_list("amount", flat=True))
 
 
-def test_a_balance_that_differs_from_its_ledger_gets_an_adjustment_entry(make_human):
+def test_a_balance_that_drifted_from_its_ledger_is_listed_and_left_to_a_person(make_human):
     ada, bob = make_human("Ada", xp=10), make_human("Bob", xp=3)
     corrupt(Character, ada.pk, xp=15)  # five XP appeared without a ledger entry
 
     [result] = run_checks(["xp_ledger"], examples=5)
     assert result.count == 1
+    assert (result.info, result.repairable) == (
+        {"drifted_from_ledger": 1, "without_ledger": 0},
+        0,
+    )
     assert result.examples == [
         {
             "model": "characters.Character",
@@ -31,17 +35,30 @@ def test_a_balance_that_differs_from_its_ledger_gets_an_adjustment_entry(make_hu
             "field": "xp",
             "value": 15,
             "ledger": 10,
-            "fix": "adjustment entry of +5",
+            "fix": "an operator decides: --accept-balances or --restore-balances",
         }
     ]
     report = apply_fixes(["xp_ledger"])
 
     assert Character.objects.get(pk=ada.pk).xp == 15  # the balance is never changed silently
-    assert ledger_sum(ada) == 15
-    assert ledger_sum(bob) == 3
+    assert (ledger_sum(ada), ledger_sum(bob)) == (10, 3)  # nor the ledger
+    assert not IntegrityFix.objects.filter(run_id=report.run_id).exists()
+    assert counts("xp_ledger") == {"xp_ledger": 1}
+    assert apply_fixes(["xp_ledger"]).fixes == []
+
+
+def test_an_accepted_balance_is_recorded_as_an_adjustment_entry(make_human):
+    ada = make_human("Ada", xp=10)
+    corrupt(Character, ada.pk, xp=15)
+
+    settled = settle_balances([ada.pk], keep="balance", reason="agreed bonus")
+
+    assert (settled.outcome.rows, settled.not_drifting) == (1, [])
+    assert Character.objects.get(pk=ada.pk).xp == 15 == ledger_sum(ada)
     entry = XPLedgerEntry.objects.filter(character=ada, kind=LedgerKind.ADJUSTMENT).latest("pk")
     assert entry.amount == 5
-    fix = IntegrityFix.objects.get(run_id=report.run_id)
+    assert entry.note.startswith("Balance accepted by an operator: agreed bonus")
+    fix = IntegrityFix.objects.get(run_id=settled.run_id)
     assert (fix.check_name, fix.model, fix.object_id, fix.field, fix.new_value) == (
         "xp_ledger",
         "game.XPLedgerEntry",
@@ -49,6 +66,19 @@ def test_a_balance_that_differs_from_its_ledger_gets_an_adjustment_entry(make_hu
         "amount",
         "5",
     )
+    assert counts("xp_ledger") == {"xp_ledger": 0}
+
+
+def test_a_restored_balance_returns_to_its_ledger_and_bumps_the_version(make_human):
+    ada = make_human("Ada", xp=10)
+    corrupt(Character, ada.pk, xp=15)
+    version = Character.objects.get(pk=ada.pk).version
+
+    settle_balances([ada.pk], keep="ledger", reason="bulk update mistake")
+
+    restored = Character.objects.get(pk=ada.pk)
+    assert (restored.xp, restored.version) == (10, version + 1)
+    assert ledger_sum(ada) == 10
     assert counts("xp_ledger") == {"xp_ledger": 0}
 
 
@@ -63,17 +93,17 @@ def test_a_character_without_any_ledger_entry_is_reconciled(make_human):
 
 
 def test_pending_requests_of_retired_characters_are_denied_and_refunded(make_human):
+    """A retirement written around tg (raw SQL, an old release) left requests pending."""
     ada = make_human("Ada", xp=20)
-    first = ada.spend_xp("strength", "Strength", 5, "attribute")
-    second = ada.spend_xp("brawl", "Brawl", 3, "ability")
+    first = ada.spend_xp("strength")
+    second = ada.spend_xp("brawl")
     active = make_human("Bob", xp=9)
-    untouched = active.spend_xp("wits", "Wits", 4, "attribute")
-    ada.status = "Ret"
-    ada.save()
+    untouched = active.spend_xp("wits")
+    corrupt(Character, ada.pk, status="Ret")
 
     [result] = run_checks(["pending_spends_inactive"], examples=5)
     assert result.count == 2
-    assert result.examples[0]["fix"] == "deny and refund 5 XP"
+    assert result.examples[0]["fix"] == "deny and refund 4 XP"
     report = apply_fixes(["pending_spends_inactive"])
 
     assert Character.objects.get(pk=ada.pk).xp == 20
@@ -96,7 +126,7 @@ def test_pending_requests_of_retired_characters_are_denied_and_refunded(make_hum
     ) == {
         ("game.XPSpendingRequest", first.pk, "status", "Pending", "Denied"),
         ("game.XPSpendingRequest", second.pk, "status", "Pending", "Denied"),
-        ("characters.Character", ada.pk, "xp", "12", "20"),
+        ("characters.Character", ada.pk, "xp", "13", "20"),
     }
 
 

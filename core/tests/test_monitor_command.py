@@ -103,8 +103,10 @@ def test_json_is_one_document_with_the_documented_keys():
     assert {"approval_rate", "all_time_pending"} <= set(checks["xp_activity"])
     assert set(checks["xp_operations"]) == {
         "xp_spend",
+        "xp_withdraw",
         "xp_approve",
         "xp_deny",
+        "xp_reverse",
         "xp_adjust",
         "scene_award",
         "all",
@@ -258,11 +260,10 @@ def test_integrity_issues_breach_and_verbose_shows_the_rows_behind_them(make_hum
     assert "  ! Data integrity issues: 1 (alert when > 0)" in out
     lines = out.splitlines()
     at = lines.index(
-        "  xp_ledger: 1 - Characters whose XP differs from the sum of their ledger entries "
-        "(fixable with --fix)"
+        "  xp_ledger: 1 - Characters whose XP differs from the sum of their ledger entries"
     )
     assert lines[at + 1] == (
         f"      model=characters.Character, id={ada.pk}, name=Ada, field=xp, value=13, "
-        "ledger=10, fix=adjustment entry of +3"
+        "ledger=10, fix=an operator decides: --accept-balances or --restore-balances"
     )
     assert "  - Data audit: `manage.py validate_data_integrity --verbose` shows the rows;" in out

@@ -17,7 +17,8 @@ FIX_KEYS = {"check", "rows", "changes", "fields", "examples", "more", "skipped"}
 
 @pytest.fixture
 def drifted(make_human):
-    ada = make_human("Ada", xp=10)
+    """XP from before the ledger: a balance with no entry, which --fix records."""
+    ada = make_human("Ada", xp=0)
     corrupt(Character, ada.pk, xp=12)
     return ada
 
@@ -44,13 +45,13 @@ def test_the_report_is_one_json_document_with_every_check(drifted):
                 "name": "Ada",
                 "field": "xp",
                 "value": 12,
-                "ledger": 10,
-                "fix": "adjustment entry of +2",
+                "ledger": 0,
+                "fix": "opening-balance entry of +12",
             }
         ],
         "more": 0,
         "skipped": None,
-        "info": {},
+        "info": {"drifted_from_ledger": 0, "without_ledger": 1},
     }
     scene = next(c for c in document["checks"] if c["name"] == "scene_xp")
     assert scene["info"] == {"scenes_awaiting_xp": 0, "scenes_given_without_awards": 0}
@@ -77,7 +78,7 @@ def test_fix_adds_what_was_fixed_and_the_run_id(drifted):
         1,
         {"amount": 1},
     )
-    assert fix["examples"][0]["new"] == 2
+    assert fix["examples"][0]["new"] == 12
 
 
 def test_a_dry_run_reports_the_current_state_and_what_would_remain(drifted):

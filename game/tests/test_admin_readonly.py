@@ -132,8 +132,6 @@ def test_a_refused_approval_is_shown_as_an_error_message(admin_client, records):
     )
 
     assert response.status_code == 200
-    assert "this request raises it from 1 to 2, so it cannot become 2." in (
-        response.content.decode()
-    )
+    assert "Brawl is now 2, but this request was made when it was 1" in (response.content.decode())
     request.refresh_from_db()
     assert request.status == SpendStatus.PENDING

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
 from django.utils import timezone
 
+from characters.models import ConcurrentEdit
 from game.models import LedgerKind, Scene, XPLedgerEntry
 
 pytestmark = pytest.mark.django_db
@@ -109,9 +110,14 @@ def test_awarding_nobody_still_closes_the_scene(scene, cast):
     assert scene.xp_given
 
 
-def test_saving_a_stale_instance_after_an_award_keeps_the_award(scene, cast):
+def test_saving_a_stale_instance_after_an_award_is_refused_and_keeps_the_award(scene, cast):
     ada = cast[0]
     scene.award_xp({ada: 3})
+    ada.concept = "Night nurse"
+    with pytest.raises(ConcurrentEdit):
+        ada.save()
+    ada.refresh_from_db()
+    assert (ada.xp, ada.concept) == (4, "")
     ada.concept = "Night nurse"
     ada.save()
     ada.refresh_from_db()

@@ -69,7 +69,7 @@ def test_a_decided_request_cannot_be_decided_again(ada, pending, storyteller, fi
     error = refused(decide[second])
     assert error.code == "already_processed"
     past = "approved" if first == "approve" else "denied"
-    assert error.messages[0].startswith(f"This XP request was already {past} on ")
+    assert error.messages[0].startswith(f"This XP request was already {past} by sophia_st on ")
     ada.refresh_from_db()
     assert (ada.xp, ada.alertness) == before
     assert XPLedgerEntry.objects.filter(kind=LedgerKind.REFUND).count() == (first == "deny")
@@ -90,12 +90,8 @@ def test_a_request_of_another_character_is_invalid(ada, pending, make_human, sto
 @pytest.mark.parametrize(
     ("trait", "value", "text"),
     [
-        (
-            "alertness",
-            3,
-            "Alertness is 1; this request raises it from 1 to 2, so it cannot become 3.",
-        ),
-        ("brawl", 2, "This request raises Alertness, not brawl."),
+        ("alertness", 3, "This request raises Alertness from 1 to 2, not to 3."),
+        ("brawl", 2, "This request raises Alertness, not Brawl."),
     ],
 )
 def test_approval_with_the_wrong_trait_or_value_is_refused(
@@ -108,15 +104,21 @@ def test_approval_with_the_wrong_trait_or_value_is_refused(
     assert (ada.alertness, ada.brawl) == (1, 0)
 
 
-def test_a_stale_request_cannot_raise_a_trait_twice(ada, storyteller):
-    first = ada.spend_xp("alertness", "Alertness", 2, "ability")
-    second = ada.spend_xp("alertness", "Alertness", 2, "ability")
-    ada.approve_xp_spend(first.pk, "alertness", 2, storyteller)
-    error = refused(lambda: ada.approve_xp_spend(second.pk, "alertness", 2, storyteller))
-    assert error.code == "invalid_value"
-    ada.deny_xp_spend(second.pk, storyteller, reason="Already raised")
+def test_a_request_made_before_the_trait_changed_can_only_be_denied(ada, pending, storyteller):
+    """The sheet moved on (a storyteller set the trait by hand): approving would not raise
+    it by one dot, so the request is stale; denying refunds it."""
     ada.refresh_from_db()
-    assert (ada.alertness, ada.xp) == (2, 18)
+    ada.alertness = 2
+    ada.save()
+    error = refused(lambda: ada.approve_xp_spend(pending.pk, "alertness", 2, storyteller))
+    assert error.code == "stale_request"
+    assert error.messages == [
+        "Alertness is now 2, but this request was made when it was 1: it can no longer be "
+        "approved. Deny it to refund its cost."
+    ]
+    ada.deny_xp_spend(pending.pk, storyteller, reason="Already raised")
+    ada.refresh_from_db()
+    assert (ada.alertness, ada.xp) == (2, 20)
 
 
 def test_players_cannot_decide_their_own_requests(ada, pending, player):
@@ -131,7 +133,7 @@ def test_players_cannot_decide_their_own_requests(ada, pending, player):
     ]
 
 
-def test_assistant_storytellers_and_staff_may_decide(ada, make_user, chronicle):
+def test_assistant_storytellers_may_decide_and_staff_alone_may_not(ada, make_user, chronicle):
     assistant = make_user("ash_assistant")
     STRelationship.objects.create(
         user=assistant, chronicle=chronicle, gameline=Gameline.objects.get(short_name="vtm")
@@ -140,7 +142,12 @@ def test_assistant_storytellers_and_staff_may_decide(ada, make_user, chronicle):
     one = ada.spend_xp("alertness", "Alertness", 2, "ability")
     two = ada.spend_xp("brawl", "Brawl", 3, "ability")
     assert ada.approve_xp_spend(one.pk, "alertness", 2, assistant).status == "Approved"
-    assert ada.deny_xp_spend(two.pk, staff).status == "Denied"
+    with pytest.raises(PermissionDenied, match="Only a storyteller of the character's chronicle"):
+        ada.deny_xp_spend(two.pk, staff)
+    two.refresh_from_db()
+    assert two.status == SpendStatus.PENDING
+    superuser = make_user("root_admin", is_staff=True, is_superuser=True)
+    assert ada.deny_xp_spend(two.pk, superuser).status == "Denied"
 
 
 def test_a_storyteller_of_another_chronicle_may_not_decide(ada, pending, make_user):

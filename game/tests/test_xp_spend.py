@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 
-from characters.models import Character, Human
+from characters.models import Human
 from characters.traits import ABILITIES, ATTRIBUTES
 from core.models import OperationRecord
 from game.models import LedgerKind, SpendStatus, XPLedgerEntry, XPSpendingRequest
@@ -64,7 +64,7 @@ def test_spending_more_than_the_pool_names_need_and_have(make_human):
     assert not XPSpendingRequest.objects.exists()
 
 
-@pytest.mark.parametrize("cost", [0, -3, 2.5, "3", None, True])
+@pytest.mark.parametrize("cost", [0, -3, 2.5, "3", True])
 def test_a_cost_that_is_not_a_positive_whole_number_is_refused(make_human, cost):
     ada = make_human(xp=10)
     error = refused(lambda: ada.spend_xp("alertness", "Alertness", cost, "ability"))
@@ -143,8 +143,12 @@ def test_spend_updates_the_callers_instance(make_human):
     assert ada.xp == 6
 
 
-def test_a_spend_on_a_deleted_character_is_an_error_not_xp(make_human):
-    ada = make_human(xp=9)
+def test_a_spend_on_a_deleted_character_is_refused_not_an_error(make_human):
+    ada = make_human(xp=0)
     Human.objects.filter(pk=ada.pk).delete()
-    with pytest.raises(Character.DoesNotExist):
-        ada.spend_xp("alertness", "Alertness", 3, "ability")
+    error = refused(lambda: ada.spend_xp("alertness"))
+    assert error.code == "unknown_character"
+    assert error.messages == [f"Character {ada.pk} does not exist."]
+    assert list(OperationRecord.objects.values_list("outcome", "code")) == [
+        ("rejected", "unknown_character")
+    ]

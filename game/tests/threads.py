@@ -1,8 +1,11 @@
-"""Run callables at the same moment on real threads, each with its own DB connection."""
+"""Real concurrency for tests: callables started together on threads with their own
+connections, a second connection that holds locks, and a wait for a blocked backend."""
 
 import threading
+import time
+from contextlib import contextmanager
 
-from django.db import connections
+from django.db import connection, connections
 
 
 def run_together(*calls, timeout=60):
@@ -33,3 +36,65 @@ def codes(outcomes):
     return sorted(
         "ok" if exc is None else getattr(exc, "code", type(exc).__name__) for _, exc in outcomes
     )
+
+
+@contextmanager
+def second_connection():
+    """A plain psycopg2 connection to the test database, outside Django, in a transaction.
+
+    It plays another process (a storyteller's request, an operator's psql) that holds row
+    locks while the code under test waits for them.
+    """
+    import psycopg2
+
+    params = connection.settings_dict
+    raw = psycopg2.connect(
+        dbname=params["NAME"],
+        user=params["USER"],
+        password=params["PASSWORD"],
+        host=params["HOST"],
+        port=params["PORT"],
+    )
+    try:
+        yield raw
+    finally:
+        raw.rollback()
+        raw.close()
+
+
+def wait_until_blocked(timeout: float = 30) -> None:
+    """Return once some backend of this database waits for a row lock."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.02)
+    raise AssertionError("nothing ever waited for the lock")
+
+
+def in_thread(call):
+    """Start ``call`` on a thread with its own connection; ``join()`` returns (result, exc)."""
+    outcome = {}
+
+    def worker():
+        try:
+            outcome["result"] = call()
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+
+    def join(timeout: float = 60):
+        thread.join(timeout)
+        assert not thread.is_alive(), "the operation never finished"
+        return outcome.get("result"), outcome.get("error")
+
+    return join

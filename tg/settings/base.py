@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -132,6 +132,9 @@ ADMINS = [("tg admin", addr) for addr in env_list("TG_ADMINS")]
 
 # --- tg domain settings --------------------------------------------------------------
 TG_MAX_SCENE_XP = env_int("TG_MAX_SCENE_XP", 5)
+# May a storyteller decide requests of (and adjust or award XP to) their own characters?
+# Off: another storyteller of the chronicle decides. On: allowed, recorded as self-decided.
+TG_ALLOW_SELF_DECISIONS = env_bool("TG_ALLOW_SELF_DECISIONS", False)
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,6 @@
 from .ability_block import AbilityBlock
 from .attribute_block import AttributeBlock
-from .character import ALLOWED_TRANSITIONS, Character, Status, status_repair
+from .character import ALLOWED_TRANSITIONS, Character, ConcurrentEdit, Status, status_repair
 from .human import Human
 
 __all__ = [
@@ -8,6 +8,7 @@ __all__ = [
     "AbilityBlock",
     "AttributeBlock",
     "Character",
+    "ConcurrentEdit",
     "Human",
     "Status",
     "status_repair",

@@ -21,10 +21,18 @@ from core.integrity import (
     FixUnavailable,
     apply_fixes,
     run_checks,
+    settle_balances,
 )
 
 OK, FAIL, SKIP = "✓", "✗", "–"
 INFO_LABELS = {
+    "drifted_from_ledger": (
+        "balances that drifted from their ledger history (an operator decides: "
+        "--accept-balances or --restore-balances)"
+    ),
+    "without_ledger": "balances with no ledger entry yet (--fix records them)",
+    "approved_dots_missing": "approved dots no longer on the sheet",
+    "pending_stale": "pending requests that no longer fit the sheet (deny them)",
     "scenes_awaiting_xp": "finished scenes awaiting XP",
     "scenes_given_without_awards": (
         "finished scenes marked XP given with no award entry (everyone got 0?)"
@@ -67,6 +75,27 @@ class Command(BaseCommand):
             help=f"Run only these checks: {', '.join(REGISTRY)}.",
         )
         parser.add_argument(
+            "--accept-balances",
+            metavar="IDS",
+            help=(
+                "Comma-separated character ids whose XP balance drifted from their ledger: "
+                "the balance is right; record the difference as an adjustment entry. "
+                "Needs --reason."
+            ),
+        )
+        parser.add_argument(
+            "--restore-balances",
+            metavar="IDS",
+            help=(
+                "Comma-separated character ids whose XP balance drifted from their ledger: "
+                "the ledger is right; set the balance back to its sum. Needs --reason."
+            ),
+        )
+        parser.add_argument(
+            "--reason",
+            help="Why, for --accept-balances/--restore-balances (kept in the audit).",
+        )
+        parser.add_argument(
             "--limit",
             type=int,
             default=50,
@@ -75,7 +104,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         names = self._validate(options)
+        settlement = self._settlement(options)
         self._connect()
+        if settlement:
+            self._settle(*settlement, dry_run=options["dry_run"], as_json=options["json"])
+            return
         verbose, as_json = options["verbose"], options["json"]
         examples = options["limit"] if (verbose or as_json) else 0
         if options["fix"]:
@@ -109,12 +142,76 @@ class Command(BaseCommand):
                 )
         if options["limit"] < 1:
             raise CommandError(f"--limit must be at least 1, not {options['limit']}.", returncode=2)
-        if options["dry_run"] and not options["fix"]:
+        settling = options["accept_balances"] or options["restore_balances"]
+        if options["dry_run"] and not (options["fix"] or settling):
             raise CommandError(
                 "--dry-run only makes sense with --fix (the report alone never writes).",
                 returncode=2,
             )
         return names or None
+
+    def _settlement(self, options) -> tuple[str, list[int], str] | None:
+        """(keep, ids, reason) of an operator's balance decision, checked (exit 2)."""
+        accept, restore = options["accept_balances"], options["restore_balances"]
+        if not (accept or restore):
+            return None
+        if accept and restore:
+            raise CommandError(
+                "Use --accept-balances or --restore-balances, not both in one run.", returncode=2
+            )
+        if options["fix"] or options["check"]:
+            raise CommandError(
+                "--accept-balances/--restore-balances run on their own, without --fix or --check.",
+                returncode=2,
+            )
+        option = "--accept-balances" if accept else "--restore-balances"
+        try:
+            ids = [int(part) for part in (accept or restore).split(",") if part.strip()]
+        except ValueError:
+            raise CommandError(
+                f"{option} takes character ids separated by commas, e.g. 12,31.", returncode=2
+            ) from None
+        if not ids or any(pk <= 0 or pk > 2**63 - 1 for pk in ids):
+            raise CommandError(f"{option} needs at least one valid character id.", returncode=2)
+        reason = (options["reason"] or "").strip()
+        if not reason:
+            raise CommandError(
+                f"{option} needs --reason: say why, it is kept with the change.", returncode=2
+            )
+        return ("balance" if accept else "ledger"), ids, reason
+
+    def _settle(self, keep: str, ids: list[int], reason: str, *, dry_run: bool, as_json: bool):
+        try:
+            result = settle_balances(ids, keep=keep, reason=reason, dry_run=dry_run, examples=50)
+        except (FixInProgress, FixUnavailable) as error:
+            raise CommandError(str(error), returncode=2) from None
+        verb = "accepted" if keep == "balance" else "restored to the ledger"
+        if as_json:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "decision": "accept_balances" if keep == "balance" else "restore_balances",
+                        "dry_run": dry_run,
+                        "run_id": str(result.run_id),
+                        "settled": result.outcome.rows,
+                        "not_drifting": result.not_drifting,
+                        "changes": result.outcome.examples,
+                        "remaining": _total(result.after),
+                    },
+                    default=str,
+                )
+            )
+        else:
+            head = "Dry run, nothing written: would have" if dry_run else "Balances"
+            self.stdout.write(f"{head} {verb}: {result.outcome.rows} character(s).")
+            for change in result.outcome.examples:
+                self.stdout.write(f"    {_describe_change(change)}")
+            if result.not_drifting:
+                listed = ", ".join(f"#{pk}" for pk in result.not_drifting)
+                self.stdout.write(f"Not changed, their balance matches their ledger: {listed}.")
+            self._print_results(result.after, verbose=False)
+        if _total(result.after):
+            sys.exit(1)
 
     def _connect(self) -> None:
         try:
@@ -173,7 +270,7 @@ class Command(BaseCommand):
                 "run --fix without --dry-run to apply the changes above."
             )
             return
-        fixable = sum(r.count for r in failed if r.fixable)
+        fixable = sum(r.repairable for r in failed)
         self.stdout.write(
             f"{total} issue(s) in {len(failed)} check(s); "
             f"{fixable} can be fixed with --fix (try --fix --dry-run first)."

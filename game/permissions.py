@@ -1,0 +1,212 @@
+"""Who may see and do what: the one place tg answers it.
+
+Views, templates, the admin and the XP operations all ask this module; nothing else
+decides a permission. The roles, from the least to the most trusted:
+
+- **anonymous**: sees nothing but the login and invitation pages;
+- **player**: a member of a chronicle (``ChronicleMembership``) or the owner of a
+  character in it: sees the chronicle, its public roster and the full sheet of their
+  own characters only;
+- **storyteller** of a chronicle: its head storyteller, or a user with an
+  ``STRelationship`` for it (any game line): sees every sheet of the chronicle,
+  decides its XP requests and characters; scene actions further need the scene's
+  game line (the head storyteller has every line);
+- **head storyteller**: also manages the chronicle's storytellers and invitations;
+- **superuser**: everything, everywhere.
+
+``is_staff`` alone grants nothing here: it only opens the admin. Nobody decides an XP
+request of, or adjusts the XP of, a character they own (the self-decision rule),
+unless ``TG_ALLOW_SELF_DECISIONS`` is on, in which case the decision is recorded as
+self-decided. ``docs/permissions.md`` has the table of roles and actions.
+
+Objects a user may not see are simply absent from the scoped querysets, so views
+answer 404 for them and never reveal that they exist.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+if TYPE_CHECKING:
+    from characters.models import Character
+
+    from .models import Chronicle, Scene
+
+
+def is_signed_in(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def is_superuser(user) -> bool:
+    return is_signed_in(user) and bool(user.is_superuser)
+
+
+def storyteller_q(user, prefix: str = "") -> Q:
+    """Rows (chronicles, or rows reaching a chronicle through ``prefix``) ``user`` storytells.
+
+    ``prefix`` is the lookup path to the chronicle, e.g. ``"chronicle__"`` for characters.
+    """
+    from .models import STRelationship
+
+    if not is_signed_in(user):
+        return Q(pk__in=[])
+    chronicle_pk = OuterRef(f"{prefix}pk" if prefix == "" else f"{prefix[:-2]}_id")
+    assistant = STRelationship.objects.filter(user=user, chronicle=chronicle_pk)
+    return Q(**{f"{prefix}head_st": user}) | Q(Exists(assistant))
+
+
+def member_q(user, prefix: str = "") -> Q:
+    """Chronicles (through ``prefix``) where ``user`` is a member or owns a character."""
+    from characters.models import Character
+
+    from .models import ChronicleMembership
+
+    if not is_signed_in(user):
+        return Q(pk__in=[])
+    chronicle_pk = OuterRef(f"{prefix}pk" if prefix == "" else f"{prefix[:-2]}_id")
+    membership = ChronicleMembership.objects.filter(user=user, chronicle=chronicle_pk)
+    owns = Character.objects.filter(owner=user, chronicle=chronicle_pk)
+    return Q(Exists(membership)) | Q(Exists(owns))
+
+
+# --- Chronicles ----------------------------------------------------------------------
+
+
+def storytold_by(queryset: QuerySet, user) -> QuerySet:
+    if not is_signed_in(user):
+        return queryset.none()
+    if is_superuser(user):
+        return queryset
+    return queryset.filter(storyteller_q(user))
+
+
+def headed_by(queryset: QuerySet, user) -> QuerySet:
+    if not is_signed_in(user):
+        return queryset.none()
+    if is_superuser(user):
+        return queryset
+    return queryset.filter(head_st=user)
+
+
+def chronicles_visible_to(queryset: QuerySet, user) -> QuerySet:
+    if not is_signed_in(user):
+        return queryset.none()
+    if is_superuser(user):
+        return queryset
+    return queryset.filter(storyteller_q(user) | member_q(user))
+
+
+def is_storyteller(user, chronicle: Chronicle | int | None) -> bool:
+    """Does ``user`` storytell this chronicle (head, an assistant of any line, superuser)?"""
+    from .models import Chronicle
+
+    if chronicle is None or not is_signed_in(user):
+        return False
+    if is_superuser(user):
+        return True
+    chronicle_id = chronicle if isinstance(chronicle, int) else chronicle.pk
+    return Chronicle.objects.filter(pk=chronicle_id).filter(storyteller_q(user)).exists()
+
+
+def is_head_storyteller(user, chronicle: Chronicle) -> bool:
+    return is_superuser(user) or (is_signed_in(user) and chronicle.head_st_id == user.pk)
+
+
+def is_head_storyteller_of(user, chronicle_id: int | None) -> bool:
+    from .models import Chronicle
+
+    if is_superuser(user):
+        return True
+    if chronicle_id is None or not is_signed_in(user):
+        return False
+    return Chronicle.objects.filter(pk=chronicle_id, head_st=user).exists()
+
+
+# --- Characters ----------------------------------------------------------------------
+
+
+def sheets_visible_to(queryset: QuerySet, user) -> QuerySet:
+    """Characters whose full sheet ``user`` may see: their own, and every character of a
+    chronicle they storytell."""
+    if not is_signed_in(user):
+        return queryset.none()
+    if is_superuser(user):
+        return queryset
+    return queryset.filter(Q(owner=user) | storyteller_q(user, "chronicle__"))
+
+
+def characters_listed_for(queryset: QuerySet, user) -> QuerySet:
+    """Characters ``user`` may at least see the public card of (name, concept, status,
+    player): the full-sheet ones plus every character of a chronicle they belong to."""
+    if not is_signed_in(user):
+        return queryset.none()
+    if is_superuser(user):
+        return queryset
+    return queryset.filter(
+        Q(owner=user) | storyteller_q(user, "chronicle__") | member_q(user, "chronicle__")
+    )
+
+
+def may_see_sheet(user, character: Character) -> bool:
+    if not is_signed_in(user):
+        return False
+    if is_superuser(user) or character.owner_id == user.pk:
+        return True
+    return is_storyteller(user, character.chronicle_id)
+
+
+def decide(user, *, chronicle_id: int | None, owner_id: int | None, action: str) -> bool:
+    """May ``user`` take a storyteller decision (approve, deny, adjust, award) on a
+    character of ``chronicle_id`` owned by ``owner_id``? Raises ``PermissionDenied``
+    naming the rule; returns whether the decision is self-decided.
+
+    ``action`` completes the refusal: "Only a storyteller of the character's chronicle
+    may {action}."
+    """
+    if not is_signed_in(user):
+        raise PermissionDenied(f"Sign in as a storyteller of the chronicle to {action}.")
+    if not is_storyteller(user, chronicle_id):
+        raise PermissionDenied(f"Only a storyteller of the character's chronicle may {action}.")
+    if owner_id is not None and owner_id == user.pk:
+        if not settings.TG_ALLOW_SELF_DECISIONS:
+            raise PermissionDenied(
+                f"You cannot {action} for your own character: another storyteller of the "
+                "chronicle decides."
+            )
+        return True
+    return False
+
+
+# --- Scenes --------------------------------------------------------------------------
+
+
+def scenes_run_by(queryset: QuerySet, user) -> QuerySet:
+    """Scenes ``user`` may run (edit, finish, award): the head storyteller's chronicles,
+    and an assistant's for their game lines (a scene with no game line: any line)."""
+    from .models import STRelationship
+
+    if not is_signed_in(user):
+        return queryset.none()
+    if is_superuser(user):
+        return queryset
+    line = STRelationship.objects.filter(
+        user=user, chronicle=OuterRef("chronicle_id"), gameline=OuterRef("gameline_id")
+    )
+    any_line = STRelationship.objects.filter(user=user, chronicle=OuterRef("chronicle_id"))
+    return queryset.filter(
+        Q(chronicle__head_st=user) | Q(Exists(line)) | Q(Exists(any_line), gameline__isnull=True)
+    )
+
+
+def may_run_scene(user, scene: Scene) -> bool:
+    from .models import Scene
+
+    if not is_signed_in(user):
+        return False
+    if is_superuser(user):
+        return True
+    return scenes_run_by(Scene.objects.filter(pk=scene.pk), user).exists()
