@@ -29,6 +29,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from characters.models import Character, Human  # noqa: E402
+from characters.traits import ABILITIES  # noqa: E402
 from game.models import Chronicle, Scene, XPLedgerEntry  # noqa: E402
 
 PLENTY = 1_000_000
@@ -75,22 +76,29 @@ def report(name, durations, count_sql):
     )
 
 
-def throughput(name, characters, per_thread):
-    """8 threads spending 1 XP ``per_thread`` times each on their character."""
+def throughput(name, characters, per_thread, traits):
+    """8 threads, each spending ``per_thread`` times on its character and withdrawing the
+    request at once (one Pending request per trait: a trait can be asked for again only
+    once the last request is closed). Reports spends/s and operations/s (spend + withdraw).
+    """
     barrier = threading.Barrier(len(characters) + 1)
     errors = []
 
-    def worker(character):
+    def worker(character, trait):
         try:
             barrier.wait()
             for _ in range(per_thread):
-                character.spend_xp("alertness", "Alertness", 1, "ability")
+                request = character.spend_xp(trait)
+                character.withdraw_xp_spend(request.pk, character.owner)
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=worker, args=(c,)) for c in characters]
+    threads = [
+        threading.Thread(target=worker, args=(c, t))
+        for c, t in zip(characters, traits, strict=True)
+    ]
     for thread in threads:
         thread.start()
     barrier.wait()
@@ -99,7 +107,10 @@ def throughput(name, characters, per_thread):
         thread.join()
     elapsed = time.perf_counter() - started
     total = per_thread * len(characters)
-    print(f"{name:<52} {total / elapsed:7.0f} spends/s  ({total} spends in {elapsed:.2f} s)")
+    print(
+        f"{name:<44} {total / elapsed:6.0f} spends/s, {2 * total / elapsed:6.0f} operations/s "
+        f"({total} spends + {total} withdrawals in {elapsed:.2f} s)"
+    )
     if errors:
         raise SystemExit(f"errors during throughput run: {errors[:3]}")
 
@@ -143,15 +154,30 @@ def main():
 
     print(f"\nSingle thread, {n} calls each:")
     spender = make_characters(owner, chronicle, 1, "spender")[0]
-    warm = [lambda: spender.spend_xp("alertness", "Alertness", 1, "ability")] * 50
-    timed(warm)
-    spend_sql = statements(lambda: spender.spend_xp("alertness", "Alertness", 1, "ability"))
-    spend = timed([lambda: spender.spend_xp("alertness", "Alertness", 1, "ability")] * n)
-    report("spend_xp", spend, spend_sql)
 
-    # Approve: one pending request (alertness 0 → 1) on each of n characters.
+    def spend_then_withdraw():
+        request = spender.spend_xp("alertness")
+        spender.withdraw_xp_spend(request.pk, owner)
+
+    timed([spend_then_withdraw] * 50)  # warm up
+    spend_sql = statements(lambda: spender.spend_xp("alertness"))
+    spender.withdraw_xp_spend(spender.xp_requests.get(status="Pending").pk, owner)
+    spends, withdrawals = [], []
+    for _ in range(n):
+        started = time.perf_counter()
+        request = spender.spend_xp("alertness")
+        middle = time.perf_counter()
+        spender.withdraw_xp_spend(request.pk, owner)
+        spends.append((middle - started) * 1000)
+        withdrawals.append((time.perf_counter() - middle) * 1000)
+    report("spend_xp", spends, spend_sql)
+    request = spender.spend_xp("alertness")
+    withdraw_sql = statements(lambda: spender.withdraw_xp_spend(request.pk, owner))
+    report("withdraw_xp_spend", withdrawals, withdraw_sql)
+
+    # Approve and deny: one pending request (alertness 0 → 1) on each of n characters.
     approvees = make_characters(owner, chronicle, n + 1, "approvee", xp=10)
-    requests = [c.spend_xp("alertness", "Alertness", 3, "ability") for c in approvees]
+    requests = [c.spend_xp("alertness") for c in approvees]
     approve_sql = statements(
         lambda: approvees[0].approve_xp_spend(requests[0].pk, "alertness", 1, st)
     )
@@ -163,10 +189,15 @@ def main():
     )
     report("approve_xp_spend", approve, approve_sql)
 
-    # Deny: n + 1 pending requests on the spender.
-    pending = [spender.spend_xp("brawl", "Brawl", 3, "ability") for _ in range(n + 1)]
-    deny_sql = statements(lambda: spender.deny_xp_spend(pending[0].pk, st))
-    deny = timed([lambda r=r: spender.deny_xp_spend(r.pk, st) for r in pending[1:]])
+    deniees = make_characters(owner, chronicle, n + 1, "deniee", xp=10)
+    pending = [c.spend_xp("brawl") for c in deniees]
+    deny_sql = statements(lambda: deniees[0].deny_xp_spend(pending[0].pk, st))
+    deny = timed(
+        [
+            lambda c=c, r=r: c.deny_xp_spend(r.pk, st)
+            for c, r in zip(deniees[1:], pending[1:], strict=True)
+        ]
+    )
     report("deny_xp_spend", deny, deny_sql)
 
     # Award: n + 1 finished scenes, each with the same 10 participants.
@@ -181,18 +212,19 @@ def main():
         through(scene_id=s.pk, character_id=c.pk) for s in scenes for c in cast
     )
     awards = {c.pk: 2 for c in cast}
-    award_sql = statements(lambda: scenes[0].award_xp(awards))
-    award = timed([lambda s=s: s.award_xp(awards) for s in scenes[1:]])
+    award_sql = statements(lambda: scenes[0].award_xp(awards, awarded_by=st))
+    award = timed([lambda s=s: s.award_xp(awards, awarded_by=st) for s in scenes[1:]])
     report("award_xp (10 characters)", award, award_sql)
 
-    print(f"\nThroughput, 8 threads × {args.per_thread} spends:")
+    print(f"\nThroughput, 8 threads × {args.per_thread} spends, each withdrawn at once:")
     own = make_characters(owner, chronicle, 8, "own")
-    throughput("8 threads, each on its own character", own, args.per_thread)
+    throughput("8 threads, each on its own character", own, args.per_thread, ["alertness"] * 8)
     shared = make_characters(owner, chronicle, 1, "shared")[0]
     throughput(
         "8 threads on one shared character",
         [Human.objects.get(pk=shared.pk) for _ in range(8)],
         args.per_thread,
+        [spec.name for spec in ABILITIES[:8]],
     )
     sys.exit(0 if check_no_xp_lost() else 1)
 

@@ -1,14 +1,27 @@
 """Chronicles, storytellers, scenes, XP spending requests and the XP ledger."""
 
+import secrets
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
+from django.urls import reverse
 from django.utils import timezone
 
 from characters.traits import Category
+
+
+def _invitation_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _invitation_expiry():
+    return timezone.now() + timedelta(days=settings.TG_INVITATION_DAYS)
 
 
 class Gameline(models.Model):
@@ -86,6 +99,57 @@ class ChronicleMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.chronicle}"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def usable(self):
+        return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=Now())
+
+
+class Invitation(models.Model):
+    """A single-use, expiring, revocable link that makes its holder a member of a
+    chronicle (creating their account first if they have none)."""
+
+    chronicle = models.ForeignKey(Chronicle, on_delete=models.CASCADE, related_name="invitations")
+    token = models.CharField(max_length=64, unique=True, default=_invitation_token)
+    note = models.CharField(
+        max_length=200, blank=True, help_text="Who it is for (only storytellers see it)."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=_invitation_expiry)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Invitation to {self.chronicle} ({self.state})"
+
+    def get_absolute_url(self):
+        return reverse("invitation", args=[self.token])
+
+    @property
+    def state(self) -> str:
+        if self.used_at:
+            return "used"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "open"
 
 
 class STRelationship(models.Model):

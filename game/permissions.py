@@ -210,3 +210,73 @@ def may_run_scene(user, scene: Scene) -> bool:
     if is_superuser(user):
         return True
     return scenes_run_by(Scene.objects.filter(pk=scene.pk), user).exists()
+
+
+# --- Character status moves ------------------------------------------------------------
+
+# Who may make which move (the state machine itself is characters.ALLOWED_TRANSITIONS).
+PLAYER_MOVES = {("Un", "Sub"), ("Sub", "Un"), ("Un", "Ret"), ("App", "Ret")}
+STORYTELLER_MOVES = {
+    ("Sub", "App"),
+    ("Sub", "Un"),
+    ("App", "Ret"),
+    ("App", "Dec"),
+    ("Ret", "App"),
+}
+
+
+def status_moves(user, character: Character) -> set[str]:
+    """The statuses ``user`` may move ``character`` to from where it is now."""
+    if not is_signed_in(user):
+        return set()
+    moves = set()
+    own = character.owner_id == user.pk
+    if own:
+        moves |= {new for old, new in PLAYER_MOVES if old == character.status}
+    if is_storyteller(user, character.chronicle_id) and (
+        not own or settings.TG_ALLOW_SELF_DECISIONS
+    ):
+        moves |= {new for old, new in STORYTELLER_MOVES if old == character.status}
+    return moves
+
+
+# --- Lookups for views: 404 outside the user's scope -----------------------------------
+
+
+def character_for(user, pk: int, *, model=None):
+    """The character ``pk`` if ``user`` may at least see its card, else 404.
+
+    Returns ``(character, full)``: ``full`` tells whether the whole sheet may be shown.
+    """
+    from django.shortcuts import get_object_or_404
+
+    from characters.models import Human
+
+    model = model or Human
+    character = get_object_or_404(
+        model.objects.listed_for(user).select_related("owner", "chronicle"), pk=pk
+    )
+    return character, may_see_sheet(user, character)
+
+
+def own_character(user, pk: int, *, model=None):
+    """A character of ``user``'s own: 404 when they cannot see it, 403 when they can but
+    it is someone else's (a storyteller looking at a player's sheet)."""
+    character, _ = character_for(user, pk, model=model)
+    if character.owner_id != user.pk:
+        raise PermissionDenied("Only the character's player can do this.")
+    return character
+
+
+def chronicle_for(user, pk: int):
+    """A chronicle ``user`` belongs to or storytells, else 404."""
+    from django.shortcuts import get_object_or_404
+
+    from .models import Chronicle
+
+    return get_object_or_404(Chronicle.objects.visible_to(user), pk=pk)
+
+
+def member_chronicles(queryset: QuerySet, user) -> QuerySet:
+    """Chronicles where ``user`` may create a character: member, storyteller, superuser."""
+    return chronicles_visible_to(queryset, user)

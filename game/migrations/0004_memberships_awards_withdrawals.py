@@ -3,6 +3,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+import game.models
+
 
 def set_finished_at(apps, schema_editor):
     """Finished scenes without ``finished_at``: the award time, else the day played, else
@@ -21,7 +23,7 @@ def set_finished_at(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    """Chronicle memberships, who awarded a scene, withdrawn and storyteller-priced
+    """Chronicle memberships and invitations, who awarded a scene, withdrawn and storyteller-priced
     requests, self-decisions; XP history protects its character from deletion.
 
     Columns and tables only, after 0002 rather than the constraints of 0003, so that a
@@ -152,6 +154,64 @@ class Migration(migrations.Migration):
                 name="game_chroniclemembership_user_chronicle_unique",
                 violation_error_message="This user is already a member of this chronicle.",
             ),
+        ),
+        migrations.CreateModel(
+            name="Invitation",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "token",
+                    models.CharField(
+                        default=game.models._invitation_token, max_length=64, unique=True
+                    ),
+                ),
+                (
+                    "note",
+                    models.CharField(
+                        blank=True,
+                        help_text="Who it is for (only storytellers see it).",
+                        max_length=200,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField(default=game.models._invitation_expiry)),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "chronicle",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="invitations",
+                        to="game.chronicle",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "used_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-created_at", "-pk"],
+            },
         ),
         migrations.RunPython(set_finished_at, migrations.RunPython.noop),
     ]

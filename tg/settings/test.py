@@ -8,3 +8,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 LOGGING["loggers"]["tg"]["level"] = "WARNING"  # noqa: F405
+# Tests log in with force_login; the login-rate-limit tests turn django-axes back on.
+AXES_ENABLED = False

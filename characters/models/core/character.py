@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, router, transaction
 from django.db.models import DEFERRED, F, Q
+from django.urls import reverse
 
 
 class Status(models.TextChoices):
@@ -335,6 +336,9 @@ class Character(models.Model):
             leaving = self.status in INACTIVE_STATUSES and status != self.status
             if "status" in update_fields and leaving:
                 _leave_play([self.pk], self.status, changed_by)
+
+    def get_absolute_url(self):
+        return reverse("character-sheet", args=[self.pk])
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -1,0 +1,74 @@
+"""Moving a character through its statuses on someone's behalf, and editing its sheet.
+
+Views call these; they never save a character themselves. Each takes the character's
+row lock, refuses a stale form (the ``version`` the page was rendered with), asks
+``game.permissions`` who may do what, and saves through ``Character.save`` — which
+keeps the state machine, bumps the version and refunds Pending requests when the
+character leaves play.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from .models import Character, ConcurrentEdit, Human, Status
+
+VERBS = {
+    (Status.UNFINISHED, Status.SUBMITTED): "submitted for approval",
+    (Status.SUBMITTED, Status.UNFINISHED): "returned to Unfinished",
+    (Status.UNFINISHED, Status.RETIRED): "retired",
+    (Status.SUBMITTED, Status.APPROVED): "approved",
+    (Status.APPROVED, Status.RETIRED): "retired",
+    (Status.APPROVED, Status.DECEASED): "marked Deceased",
+    (Status.RETIRED, Status.APPROVED): "brought back into play",
+}
+
+
+def _locked(character_id: int, version: int | None) -> Human:
+    character = Human.objects.select_for_update().filter(pk=character_id).first()
+    if character is None:
+        raise ValidationError("This character no longer exists.", code="unknown_character")
+    if version is not None and character.version != version:
+        raise ConcurrentEdit(character)
+    return character
+
+
+def change_status(*, character_id: int, status: str, by, version: int | None = None) -> Human:
+    """Move the character to ``status`` if ``by`` may make that move now."""
+    from game.permissions import status_moves
+
+    with transaction.atomic():
+        character = _locked(character_id, version)
+        if status not in status_moves(by, character):
+            raise PermissionDenied(
+                f"You cannot move {character} from {character.get_status_display()} to "
+                f"{Status(status).label if status in Status.values else status}."
+            )
+        character.status = status
+        character.save(update_fields=["status"], changed_by=by)
+    return character
+
+
+def describe_move(old: str, new: str) -> str:
+    return VERBS.get((old, new), f"moved to {Status(new).label}")
+
+
+def save_sheet(*, form, by) -> Character:
+    """Save the player's edit of an Unfinished character from a validated form."""
+    from game.permissions import is_signed_in
+
+    with transaction.atomic():
+        character = _locked(form.instance.pk, form.cleaned_data.get("version"))
+        if not is_signed_in(by) or character.owner_id != by.pk:
+            raise PermissionDenied("Only the character's player can edit it.")
+        if character.status != Status.UNFINISHED:
+            raise ValidationError(
+                f"{character} is {character.get_status_display()}: only an Unfinished "
+                "character can be edited.",
+                code="not_editable",
+            )
+        for name in form.sheet_fields:
+            setattr(character, name, form.cleaned_data[name])
+        character.temporary_willpower = character.willpower
+        character.full_clean(exclude=["owner", "chronicle", "xp", "version", "status"])
+        character.save(update_fields=[*form.sheet_fields, "temporary_willpower"])
+    return character

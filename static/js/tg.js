@@ -1,0 +1,28 @@
+// Progressive enhancement only: every action works without this file.
+// A form that is being submitted cannot be submitted again by a second click; the
+// server refuses duplicates anyway (one pending request per trait, decided once).
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (form.dataset.submitted) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.submitted = "1";
+  form.querySelectorAll("button[type=submit]").forEach(function (button) {
+    button.setAttribute("aria-disabled", "true");
+    button.classList.add("disabled");
+  });
+});
+
+// The dot picker shows every dot up to the chosen one as filled.
+function tgPaintDots(fieldset) {
+  var checked = fieldset.querySelector("input:checked");
+  var value = checked ? Number(checked.value) : -1;
+  fieldset.querySelectorAll("input[type=radio]").forEach(function (input) {
+    input.classList.toggle("below", Number(input.value) <= value && Number(input.value) > 0);
+  });
+}
+document.querySelectorAll(".dot-picker").forEach(function (fieldset) {
+  tgPaintDots(fieldset);
+  fieldset.addEventListener("change", function () { tgPaintDots(fieldset); });
+});
