@@ -16,6 +16,7 @@ from .models import (
     Chronicle,
     ChronicleMembership,
     Gameline,
+    Invitation,
     Scene,
     SpendStatus,
     STRelationship,
@@ -76,6 +77,16 @@ class ChronicleMembershipAdmin(StorytoldOnly, admin.ModelAdmin):
     search_fields = ["user__username", "chronicle__name"]
     list_select_related = ["user", "chronicle"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(StorytoldOnly, admin.ModelAdmin):
+    list_display = ["chronicle", "note", "created_by", "created_at", "expires_at", "state"]
+    list_filter = ["chronicle"]
+    search_fields = ["note", "chronicle__name"]
+    list_select_related = ["chronicle", "created_by"]
+    readonly_fields = ["token", "used_by", "used_at", "created_at"]
+    autocomplete_fields = ["created_by"]
 
 
 class SceneForm(forms.ModelForm):

@@ -1,0 +1,388 @@
+"""The player pages as a player uses them: what the page says, and what it changed."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from characters.models import Human
+from game.models import ChronicleMembership, Invitation, XPLedgerEntry, XPSpendingRequest
+
+from .web_world import build_world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+@pytest.fixture
+def pat(client, world):
+    client.force_login(world.users["owner"])
+    return client
+
+
+def page(response) -> str:
+    return response.content.decode()
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+# --- Spending ----------------------------------------------------------------------------
+
+
+def test_the_spend_page_prices_every_trait_and_shows_the_open_request(pat, world):
+    response = pat.get(reverse("xp-spend", args=[world.approved.pk]))
+
+    text = page(response)
+    assert "Ada has <strong>18 XP</strong>" in text
+    assert 'aria-label="Raise Strength to 2 for 4 XP"' in text
+    assert 'aria-label="Raise Alertness to 1 for 3 XP"' in text
+    assert 'aria-label="Raise Willpower to 4 for 3 XP"' in text
+    assert "more XP" not in text  # everything else is affordable
+    assert "pending: 1 → 2, 2 XP" in text  # Brawl already has a request
+    assert 'aria-label="Raise Brawl' not in text
+
+
+def test_a_trait_beyond_the_pool_says_how_much_is_missing(pat, world):
+    Human.objects.filter(pk=world.approved.pk).update(strength=5)  # 20 XP for the next
+    text = page(pat.get(reverse("xp-spend", args=[world.approved.pk])))
+    assert "needs 2 more XP" in text
+
+
+def test_the_confirm_step_shows_the_balance_after(pat, world):
+    response = pat.get(reverse("xp-spend", args=[world.approved.pk]) + "?trait=strength")
+    text = page(response)
+    assert "Raise Strength?" in text
+    assert re.search(r"XP after</dt><dd[^>]*><strong>14</strong>", text)
+    assert 'name="trait" value="strength"' in text
+
+
+def test_posting_twice_opens_one_request_and_says_why_not_twice(pat, world):
+    url = reverse("xp-spend", args=[world.approved.pk])
+    first = pat.post(url, {"trait": "strength"}, follow=True)
+    second = pat.post(url, {"trait": "strength"}, follow=True)
+
+    assert messages_of(first) == [
+        "Requested Strength 1 → 2 for 4 XP; 14 XP left. A storyteller will decide."
+    ]
+    [message] = messages_of(second)
+    assert message.startswith("Strength already has a pending request (#")
+    assert second.status_code == 200
+    assert XPSpendingRequest.objects.filter(trait_name="strength").count() == 1
+    assert Human.objects.get(pk=world.approved.pk).xp == 14
+
+
+def test_an_unknown_trait_is_refused_with_a_message(pat, world):
+    response = pat.post(
+        reverse("xp-spend", args=[world.approved.pk]), {"trait": "flying"}, follow=True
+    )
+    assert messages_of(response) == ["'flying' is not a trait XP can raise."]
+    assert Human.objects.get(pk=world.approved.pk).xp == 18
+
+
+def test_withdrawing_refunds_and_the_history_shows_it(pat, world):
+    response = pat.post(
+        reverse("xp-withdraw", args=[world.approved.pk, world.pending.pk]), follow=True
+    )
+    assert messages_of(response) == ["Withdrew the request for Brawl; 2 XP came back."]
+    history = page(pat.get(reverse("xp-history", args=[world.approved.pk])))
+    assert "Refund" in history and "Withdrawn" in history
+    assert "balance matches ledger" in history
+    again = pat.post(
+        reverse("xp-withdraw", args=[world.approved.pk, world.pending.pk]), follow=True
+    )
+    assert messages_of(again)[0].startswith("This XP request was already withdrawn by pat on ")
+    assert Human.objects.get(pk=world.approved.pk).xp == 20
+
+
+# --- History ----------------------------------------------------------------------------
+
+
+def test_the_history_lists_entries_with_a_running_balance_and_totals(pat, world):
+    response = pat.get(reverse("xp-history", args=[world.approved.pk]))
+    entries = response.context["entries"]
+    assert [(e.kind, e.amount, e.balance) for e in entries] == [
+        ("spend", -2, 18),
+        ("adjustment", 20, 20),
+    ]
+    assert response.context["totals"]["Spend"] == -2
+    assert "balance matches ledger" in page(response)
+
+
+def test_the_csv_export_has_every_entry_and_no_formula(pat, world):
+    XPLedgerEntry.objects.filter(kind="adjustment").update(note="=HYPERLINK(1)")
+    response = pat.get(reverse("xp-history-csv", args=[world.approved.pk]))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    lines = response.content.decode().splitlines()
+    assert lines[0] == "date,kind,amount,balance,scene,request,by,note"
+    assert lines[1].endswith(",adjustment,20,20,,,,'=HYPERLINK(1)")
+    assert ",spend,-2,18,,Ada: Brawl 1→2,pat," in lines[2]
+
+
+# --- Creating and editing ---------------------------------------------------------------
+
+
+def test_a_member_creates_a_character_that_starts_unfinished(pat, world):
+    response = pat.post(
+        reverse("character-create"),
+        {"name": "Bea", "concept": "Nurse", "chronicle": world.chronicle.pk},
+        follow=True,
+    )
+    bea = Human.objects.get(name="Bea")
+    assert (bea.status, bea.owner, bea.chronicle) == ("Un", world.users["owner"], world.chronicle)
+    assert response.redirect_chain[-1][0] == reverse("character-edit", args=[bea.pk])
+
+
+def test_a_character_cannot_be_created_in_a_chronicle_one_does_not_belong_to(pat, world):
+    response = pat.post(reverse("character-create"), {"name": "Spy", "chronicle": world.other.pk})
+    assert response.status_code == 200
+    assert "Select a valid choice" in page(response)
+    assert not Human.objects.filter(name="Spy").exists()
+
+
+def _sheet_data(character, **changes):
+    from characters.traits import ABILITIES, ATTRIBUTES, WILLPOWER
+
+    data = {"name": character.name, "concept": character.concept, "age": "", "apparent_age": ""}
+    data |= {s.name: getattr(character, s.name) for s in (*ATTRIBUTES, *ABILITIES, WILLPOWER)}
+    data["version"] = character.version
+    data.update(changes)
+    return data
+
+
+def test_editing_saves_the_dots_and_the_summary_compares_with_the_guideline(pat, world):
+    una = Human.objects.get(pk=world.unfinished.pk)
+    url = reverse("character-edit", args=[una.pk])
+    data = _sheet_data(una, strength=4, dexterity=3, stamina=3, willpower=5)
+
+    response = pat.post(url, data, follow=True)
+
+    una.refresh_from_db()
+    assert (una.strength, una.dexterity, una.stamina) == (4, 3, 3)
+    assert (una.willpower, una.temporary_willpower) == (5, 5)
+    text = page(response)
+    assert "Attributes: 7/0/0 — 6 dot(s) below the guideline (6/4/3)." in text
+
+
+def test_a_rating_out_of_range_is_an_inline_error_and_saves_nothing(pat, world):
+    una = Human.objects.get(pk=world.unfinished.pk)
+    response = pat.post(reverse("character-edit", args=[una.pk]), _sheet_data(una, strength=11))
+    assert response.status_code == 200
+    assert response.context["form"].errors["strength"] == [
+        "Select a valid choice. 11 is not one of the available choices."
+    ]
+    assert Human.objects.get(pk=una.pk).strength == 1
+
+
+def test_a_sheet_opened_before_another_change_is_refused(pat, world):
+    una = Human.objects.get(pk=world.unfinished.pk)
+    stale = _sheet_data(una, strength=5)
+    fresh = Human.objects.get(pk=una.pk)
+    fresh.concept = "Changed in another tab"
+    fresh.save()
+
+    response = pat.post(reverse("character-edit", args=[una.pk]), stale)
+
+    assert response.status_code == 200
+    assert "was changed by someone else since you opened it" in page(response)
+    assert Human.objects.get(pk=una.pk).strength == 1
+
+
+def test_submitting_and_withdrawing_the_submission(pat, world):
+    una = Human.objects.get(pk=world.unfinished.pk)
+    url = reverse("character-status", args=[una.pk, "Sub"])
+    response = pat.post(url, {"version": una.version}, follow=True)
+    assert messages_of(response) == ["Una was submitted for approval."]
+    una.refresh_from_db()
+    assert una.status == "Sub"
+    back = pat.post(
+        reverse("character-status", args=[una.pk, "Un"]), {"version": una.version}, follow=True
+    )
+    assert messages_of(back) == ["Una was returned to Unfinished."]
+
+
+def test_a_status_form_from_an_old_page_is_refused(pat, world):
+    una = Human.objects.get(pk=world.unfinished.pk)
+    url = reverse("character-status", args=[una.pk, "Sub"])
+    response = pat.post(url, {"version": una.version - 1}, follow=True)
+    assert "was changed by someone else since you opened it" in messages_of(response)[0]
+    assert Human.objects.get(pk=una.pk).status == "Un"
+
+
+def test_retiring_asks_first_then_refunds_pending_requests(pat, world):
+    confirm = page(pat.get(reverse("character-status-confirm", args=[world.approved.pk, "Ret"])))
+    assert "Its 1 pending XP request(s) will be denied and their XP refunded." in confirm
+    ada = Human.objects.get(pk=world.approved.pk)
+    response = pat.post(
+        reverse("character-status", args=[ada.pk, "Ret"]), {"version": ada.version}, follow=True
+    )
+    assert messages_of(response) == ["Ada was retired."]
+    ada.refresh_from_db()
+    assert (ada.status, ada.xp) == ("Ret", 20)
+
+
+# --- What users type is shown, never run --------------------------------------------------
+
+
+def test_user_text_is_escaped_everywhere_it_is_shown(pat, world):
+    Human.objects.filter(pk=world.approved.pk).update(
+        name="<script>alert(1)</script>", concept="<b>bold</b>"
+    )
+    for url in (
+        reverse("dashboard"),
+        reverse("character-sheet", args=[world.approved.pk]),
+        reverse("chronicle", args=[world.chronicle.pk]),
+        reverse("xp-history", args=[world.approved.pk]),
+        reverse("xp-spend", args=[world.approved.pk]),
+        reverse("my-scenes"),
+    ):
+        text = page(pat.get(url))
+        assert "<script>alert(1)</script>" not in text, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text, url
+
+
+# --- Invitations --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def invitation(world):
+    return Invitation.objects.create(chronicle=world.chronicle, created_by=world.users["head"])
+
+
+def test_a_new_person_creates_an_account_through_an_invitation(client, invitation, world):
+    response = client.post(
+        invitation.get_absolute_url(),
+        {
+            "username": "newbie",
+            "email": "newbie@example.test",
+            "password1": "a long enough pass phrase",
+            "password2": "a long enough pass phrase",
+        },
+        follow=True,
+    )
+    assert messages_of(response) == ["Welcome to Chicago by Night, newbie!"]
+    assert response.context["user"].get_username() == "newbie"
+    assert ChronicleMembership.objects.filter(
+        user__username="newbie", chronicle=world.chronicle
+    ).exists()
+    invitation.refresh_from_db()
+    assert invitation.state == "used"
+    reused = client.get(invitation.get_absolute_url())
+    assert reused.status_code == 410
+    assert "This invitation is used" in page(reused)
+
+
+def test_an_existing_player_joins_through_an_invitation(client, invitation, world):
+    oscar = world.users["outsider_player"]
+    client.force_login(oscar)
+    assert client.get(reverse("chronicle", args=[world.chronicle.pk])).status_code == 404
+    response = client.post(invitation.get_absolute_url(), follow=True)
+    assert messages_of(response) == ["Welcome to Chicago by Night!"]
+    assert client.get(reverse("chronicle", args=[world.chronicle.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("state", ["revoked", "expired"])
+def test_a_revoked_or_expired_invitation_is_refused(client, invitation, state):
+    if state == "revoked":
+        invitation.revoked_at = timezone.now()
+    else:
+        invitation.expires_at = timezone.now() - timedelta(minutes=1)
+    invitation.save()
+    response = client.get(invitation.get_absolute_url())
+    assert response.status_code == 410
+    assert f"This invitation is {state}" in page(response)
+    response = client.post(
+        invitation.get_absolute_url(),
+        {
+            "username": "x",
+            "email": "x@e.test",
+            "password1": "pass phrase 12",
+            "password2": "pass phrase 12",
+        },
+    )
+    assert response.status_code == 410
+    assert not ChronicleMembership.objects.filter(user__username="x").exists()
+
+
+def test_the_head_storyteller_creates_and_revokes_invitations(client, world):
+    client.force_login(world.users["head"])
+    url = reverse("invitations", args=[world.chronicle.pk])
+    response = client.post(url, {"note": "for Bob"}, follow=True)
+    [message] = messages_of(response)
+    created = Invitation.objects.get(note="for Bob")
+    assert message == f"New invitation link: http://testserver/invite/{created.token}/"
+    client.post(url, {"revoke": created.pk})
+    created.refresh_from_db()
+    assert created.state == "revoked"
+
+
+def test_open_registration_is_off_by_default(client):
+    assert client.get(reverse("signup")).status_code == 404
+
+
+@override_settings(TG_OPEN_REGISTRATION=True)
+def test_open_registration_when_turned_on(client, db):
+    response = client.post(
+        reverse("signup"),
+        {
+            "username": "walkin",
+            "email": "w@example.test",
+            "password1": "a long enough pass phrase",
+            "password2": "a long enough pass phrase",
+        },
+        follow=True,
+    )
+    assert messages_of(response) == ["Welcome, walkin!"]
+
+
+# --- Signing in ---------------------------------------------------------------------------
+
+
+def test_signing_in_returns_to_the_page_asked_for(client, world):
+    target = reverse("character-sheet", args=[world.approved.pk])
+    response = client.post(
+        f"{reverse('login')}?next={target}",
+        {"username": "pat", "password": "pw", "next": target},
+    )
+    assert response["Location"] == target
+
+
+def test_a_wrong_password_says_so(client, world):
+    response = client.post(reverse("login"), {"username": "pat", "password": "nope"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password." in page(response)
+
+
+@override_settings(AXES_ENABLED=True)
+def test_five_wrong_passwords_lock_the_account_for_a_while(client, world):
+    for _ in range(5):
+        client.post(reverse("login"), {"username": "pat", "password": "nope"})
+    response = client.post(reverse("login"), {"username": "pat", "password": "pw"})
+    assert response.status_code == 429
+    assert "Too many failed sign-ins" in page(response)
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_password_reset_mails_a_link_that_works(client, world):
+    client.post(reverse("password_reset"), {"email": "pat@example.test"})
+    [message] = mail.outbox
+    assert message.subject == "Your tg password"
+    link = re.search(r"http://testserver(/accounts/reset/\S+)", message.body).group(1)
+    form = client.get(link, follow=True)
+    assert "Choose a new password" in page(form)
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "another pass phrase", "new_password2": "another pass phrase"},
+        follow=True,
+    )
+    assert "Your new password is set" in page(done)
+    assert client.login(username="pat", password="another pass phrase")
