@@ -12,5 +12,5 @@ echo "==> migrating the database"
 "$PY" manage.py migrate --no-input -v 0
 echo "==> loading demo data"
 "$PY" manage.py load_demo_data
-echo "==> serving http://127.0.0.1:8000/ (admin at /admin/)"
+echo "==> serving http://127.0.0.1:8000/ (sign in with a login printed above; admin at /admin/)"
 exec "$PY" manage.py runserver 127.0.0.1:8000

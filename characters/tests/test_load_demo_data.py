@@ -63,8 +63,8 @@ def test_first_run_prints_every_login_once():
         "1 pending XP request."
     )
     assert lines[1] == (
-        "Log in at http://127.0.0.1:8000/admin/ as helena. "
-        "These passwords are shown only now; write them down:"
+        "Sign in at http://127.0.0.1:8000/ (players and storytellers; the admin is at "
+        "http://127.0.0.1:8000/admin/). These passwords are shown only now; write them down:"
     )
     assert len(lines) == 6
     logins = passwords(output)

@@ -16,11 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from characters.models import Human, Status
-from game.models import Chronicle, Gameline, Scene, STRelationship
-from game.xp_costs import trait_cost
+from game.models import Chronicle, ChronicleMembership, Gameline, Scene, STRelationship
 
 CHRONICLE_NAME = "Chicago by Night"
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
+SITE_URL = "http://127.0.0.1:8000/"
 
 
 @dataclass(frozen=True)
@@ -30,9 +29,12 @@ class DemoUser:
     staff: bool = False
 
 
-HEAD_ST = DemoUser("helena", "head storyteller, admin login (staff, superuser)", staff=True)
+HEAD_ST = DemoUser("helena", "head storyteller, also the admin (staff, superuser)", staff=True)
 ASSISTANT_ST = DemoUser("marcus", "assistant storyteller (Vampire: the Masquerade)")
-PLAYERS = (DemoUser("ada", "player"), DemoUser("ben", "player"))
+PLAYERS = (
+    DemoUser("ada", "player: Eleanor Vance (approved, one pending request), Lucía (submitted)"),
+    DemoUser("ben", "player: Jonah Price (approved), Theo Grant (unfinished)"),
+)
 DEMO_USERS = (HEAD_ST, ASSISTANT_ST, *PLAYERS)
 
 
@@ -90,6 +92,8 @@ class Command(BaseCommand):
             description="Mortals caught between the Camarilla and the Chicago police.",
         )
         STRelationship.objects.create(user=assistant, chronicle=chronicle, gameline=vampire)
+        for player in (ada, ben):
+            ChronicleMembership.objects.create(user=player, chronicle=chronicle)
 
         def human(name, owner, concept, **traits):
             return Human.objects.create(
@@ -166,14 +170,9 @@ class Command(BaseCommand):
         upcoming.participants.set([eleanor, jonah])
 
         # Jonah's brawl request was approved; Eleanor's investigation request waits.
-        brawl = jonah.spend_xp("brawl", "Brawl", trait_cost("brawl", jonah.brawl), "ability")
+        brawl = jonah.spend_xp("brawl")
         jonah.approve_xp_spend(brawl.pk, "brawl", brawl.new_value, head)
-        eleanor.spend_xp(
-            "investigation",
-            "Investigation",
-            trait_cost("investigation", eleanor.investigation),
-            "ability",
-        )
+        eleanor.spend_xp("investigation")
         return {
             "characters": Human.objects.filter(chronicle=chronicle).count(),
             "scenes": Scene.objects.filter(chronicle=chronicle).count(),
@@ -186,8 +185,8 @@ class Command(BaseCommand):
             f"characters, {summary['scenes']} scenes, 1 pending XP request."
         )
         self.stdout.write(
-            f"Log in at {ADMIN_URL} as {HEAD_ST.username}. "
-            "These passwords are shown only now; write them down:"
+            f"Sign in at {SITE_URL} (players and storytellers; the admin is at "
+            f"{SITE_URL}admin/). These passwords are shown only now; write them down:"
         )
         width = max(len(u.username) for u in DEMO_USERS)
         for demo in DEMO_USERS:
