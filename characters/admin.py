@@ -12,9 +12,9 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from core.admin import GuardedAdmin
+from core.admin import GuardedAdmin, ReadOnlyAdmin
 
-from .models import ALLOWED_TRANSITIONS, Character, Human, Status
+from .models import ALLOWED_TRANSITIONS, Character, CharacterChange, Human, Status
 from .traits import ABILITIES, AGE, APPARENT_AGE, ATTRIBUTES, TEMPORARY_WILLPOWER, WILLPOWER
 
 XP_HELP = (
@@ -119,3 +119,14 @@ class CharacterAdmin(CharacterAdminBase):
 @admin.register(Human)
 class HumanAdmin(CharacterAdminBase):
     fieldsets = human_fieldsets()
+
+
+@admin.register(CharacterChange)
+class CharacterChangeAdmin(ReadOnlyAdmin):
+    """The history of every character: shown, never edited."""
+
+    list_display = ["changed_at", "character", "field", "old", "new", "changed_by", "reason"]
+    list_filter = ["field", "changed_at"]
+    search_fields = ["character__name", "reason", "changed_by__username"]
+    list_select_related = ["character", "changed_by"]
+    date_hierarchy = "changed_at"

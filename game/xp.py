@@ -37,7 +37,7 @@ from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
-from characters.models import Character, Human, Status
+from characters.models import Character, Human, Status, record_changes
 from characters.traits import XP_TRAITS, TraitSpec
 from core.models import Operation
 from core.operations import recorded
@@ -387,6 +387,12 @@ def approve_xp_spend(
             # SELECT the ids): the trait on characters_human, version on characters_character.
             Human._base_manager.filter(pk=character.pk).update(**{spec.name: new_value})
             _touch(character.pk, now)
+            record_changes(
+                character.pk,
+                {spec.name: (current, new_value)},
+                by=approver,
+                reason=f"XP request #{request.pk} approved",
+            )
             request.status = SpendStatus.APPROVED
             request.decided_at = now
             request.decided_by = approver
@@ -469,6 +475,12 @@ def reverse_approval(
             now = timezone.now()
             Human._base_manager.filter(pk=character.pk).update(
                 **{request.trait_name: request.current_value}
+            )
+            record_changes(
+                character.pk,
+                {request.trait_name: (rating, request.current_value)},
+                by=by,
+                reason=f"XP request #{request.pk} reversed: {reason}",
             )
             _refund(
                 request,

@@ -3,9 +3,11 @@ from .core import (
     AbilityBlock,
     AttributeBlock,
     Character,
+    CharacterChange,
     ConcurrentEdit,
     Human,
     Status,
+    record_changes,
     status_repair,
 )
 
@@ -14,8 +16,10 @@ __all__ = [
     "AbilityBlock",
     "AttributeBlock",
     "Character",
+    "CharacterChange",
     "ConcurrentEdit",
     "Human",
     "Status",
+    "record_changes",
     "status_repair",
 ]

@@ -21,6 +21,8 @@ from django.db import models, router, transaction
 from django.db.models import DEFERRED, F, Q
 from django.urls import reverse
 
+from .history import record_changes
+
 
 class Status(models.TextChoices):
     UNFINISHED = "Un", "Unfinished"
@@ -87,6 +89,8 @@ def transition_error(current: str, new: str) -> str | None:
 
 
 INACTIVE_STATUSES = frozenset({Status.RETIRED, Status.DECEASED})
+# Fields whose changes the history does not list (XP has its ledger).
+UNTRACKED_FIELDS = frozenset({"xp", "version", "updated_at", "created_at"})
 
 XP_READONLY_MESSAGE = (
     "XP changes only through the XP operations (spend_xp, approve_xp_spend, deny_xp_spend, "
@@ -174,6 +178,8 @@ class CharacterQuerySet(models.QuerySet):
                         {"status": transition_error(current, new)}, code="invalid_transition"
                     )
             count = super().update(**kwargs)
+            for pk, old in locked.items():
+                record_changes(pk, {"status": (old, new)}, reason="bulk status update")
             if new in INACTIVE_STATUSES:
                 _leave_play([pk for pk, old in locked.items() if old != new], new, None)
             return count
@@ -280,7 +286,7 @@ class Character(models.Model):
     def __str__(self):
         return self.name
 
-    def save(self, *args, changed_by=None, **kwargs):
+    def save(self, *args, changed_by=None, reason="", **kwargs):
         """Insert, or update the fields of an existing character under its row lock.
 
         An update is refused when the stored ``version`` differs from this copy's
@@ -288,7 +294,8 @@ class Character(models.Model):
         it would change ``xp`` (only the XP operations move XP). A status move is checked
         against the state machine; moving to Retired or Deceased denies and refunds the
         character's Pending requests in the same transaction, decided by ``changed_by``
-        (or tg's system account when a script saves).
+        (or tg's system account when a script saves). Every changed field is written to
+        the character's history (``CharacterChange``) with ``changed_by`` and ``reason``.
         """
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         if self._state.adding:
@@ -330,9 +337,23 @@ class Character(models.Model):
                 message = transition_error(status, self.status)
                 if message:
                     raise ValidationError({"status": message}, code="invalid_transition")
+            tracked = [f for f in update_fields if f not in UNTRACKED_FIELDS]
+            before = (
+                type(self)._base_manager.using(using).filter(pk=self.pk).values(*tracked).first()
+                if tracked
+                else {}
+            )
             self.version = version + 1
             kwargs["update_fields"] = [*update_fields, "version"]
             super().save(*args, **kwargs)
+            record_changes(
+                self.pk,
+                {f: (before[f], getattr(self, self._meta.get_field(f).attname)) for f in tracked}
+                if before
+                else {},
+                by=changed_by,
+                reason=reason,
+            )
             leaving = self.status in INACTIVE_STATUSES and status != self.status
             if "status" in update_fields and leaving:
                 _leave_play([self.pk], self.status, changed_by)
