@@ -32,10 +32,18 @@ def _locked(character_id: int, version: int | None) -> Human:
     return character
 
 
-def change_status(*, character_id: int, status: str, by, version: int | None = None) -> Human:
-    """Move the character to ``status`` if ``by`` may make that move now."""
+def change_status(
+    *, character_id: int, status: str, by, version: int | None = None, reason: str = ""
+) -> Human:
+    """Move the character to ``status`` if ``by`` may make that move now.
+
+    ``reason`` is kept in the character's history; returning a submitted character to its
+    player needs one (the player reads it on their dashboard).
+    """
     from game.permissions import status_moves
 
+    if len(reason) > 500:
+        raise ValidationError("The note is longer than 500 characters.", code="invalid_text")
     with transaction.atomic():
         character = _locked(character_id, version)
         if status not in status_moves(by, character):
@@ -43,8 +51,28 @@ def change_status(*, character_id: int, status: str, by, version: int | None = N
                 f"You cannot move {character} from {character.get_status_display()} to "
                 f"{Status(status).label if status in Status.values else status}."
             )
+        returning = character.status == Status.SUBMITTED and status == Status.UNFINISHED
+        if returning and character.owner_id != by.pk and not reason.strip():
+            raise ValidationError(
+                "Say what to change: the player reads this note.", code="note_required"
+            )
         character.status = status
-        character.save(update_fields=["status"], changed_by=by)
+        character.save(update_fields=["status"], changed_by=by, reason=reason.strip())
+    return character
+
+
+def restore_willpower(*, character_id: int, by, version: int | None = None) -> Human:
+    """A storyteller restores temporary willpower to the permanent rating."""
+    from game.permissions import is_storyteller
+
+    with transaction.atomic():
+        character = _locked(character_id, version)
+        if not is_storyteller(by, character.chronicle_id):
+            raise PermissionDenied("Only a storyteller of the chronicle restores willpower.")
+        character.temporary_willpower = character.willpower
+        character.save(
+            update_fields=["temporary_willpower"], changed_by=by, reason="Willpower restored"
+        )
     return character
 
 

@@ -17,7 +17,7 @@ from game.queries import with_xp_figures
 
 from . import lifecycle
 from .forms import NewCharacterForm, SheetForm, VersionForm
-from .models import Human, Status
+from .models import CharacterChange, Human, Status
 from .summary import creation_summary
 from .traits import ABILITIES, ATTRIBUTES, WILLPOWER
 
@@ -110,6 +110,10 @@ def sheet(request, pk):
         .select_related("scene", "spend_request", "created_by")
         .order_by("-created_at", "-pk")[:5],
         "is_owner": character.owner_id == request.user.pk,
+        "is_storyteller": permissions.is_storyteller(request.user, character.chronicle_id),
+        "history": CharacterChange.objects.filter(character=character)
+        .select_related("changed_by")
+        .order_by("-changed_at", "-pk")[:20],
         "actions": actions,
         "summary": creation_summary(character)
         if character.status in (Status.UNFINISHED, Status.SUBMITTED)

@@ -1,8 +1,10 @@
 """Read-side figures the pages show, each computed in the database in a fixed number of
 queries whatever the number of characters (no per-row queries)."""
 
-from django.db.models import IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
+
+from characters.traits import XP_TRAITS
 
 from .models import LedgerKind, SpendStatus, XPLedgerEntry, XPSpendingRequest
 
@@ -50,4 +52,16 @@ def with_xp_figures(characters):
 def ledger_balance(character_id: int) -> int:
     return (
         XPLedgerEntry.objects.filter(character_id=character_id).aggregate(s=Sum("amount"))["s"] or 0
+    )
+
+
+def current_rating(prefix: str = "character__"):
+    """The rating *now* of each request's trait, read from its character's sheet.
+
+    ``prefix`` leads from the request to its character. NULL for a character with no
+    sheet (no ``characters_human`` row).
+    """
+    return Case(
+        *(When(trait_name=name, then=F(f"{prefix}human__{name}")) for name in XP_TRAITS),
+        output_field=IntegerField(),
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import storytelling, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -15,6 +15,26 @@ urlpatterns = [
         "characters/<int:pk>/xp/requests/<int:request_id>/withdraw/",
         views.withdraw,
         name="xp-withdraw",
+    ),
+    path("st/", storytelling.dashboard, name="st-dashboard"),
+    path("st/requests/", storytelling.queue, name="st-queue"),
+    path("st/requests/<int:pk>/", storytelling.request_page, name="st-request"),
+    path("st/characters/", storytelling.approvals, name="st-approvals"),
+    path(
+        "st/characters/<int:pk>/decide/",
+        storytelling.approval_decision,
+        name="st-approval-decision",
+    ),
+    path("st/scenes/", storytelling.scenes, name="st-scenes"),
+    path("st/scenes/new/", storytelling.scene_edit, name="st-scene-new"),
+    path("st/scenes/<int:pk>/edit/", storytelling.scene_edit, name="st-scene-edit"),
+    path("st/scenes/<int:pk>/finish/", storytelling.scene_finish, name="st-scene-finish"),
+    path("st/scenes/<int:pk>/award/", storytelling.scene_award, name="st-scene-award"),
+    path("characters/<int:pk>/xp/adjust/", storytelling.adjust, name="xp-adjust"),
+    path(
+        "characters/<int:pk>/willpower/restore/",
+        storytelling.restore_willpower,
+        name="willpower-restore",
     ),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/", views.account, name="account"),

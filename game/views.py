@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from characters.models import Character, Status
+from characters.models import Character, CharacterChange, Status
 from characters.traits import XP_TRAITS
 
 from . import permissions, xp
@@ -63,6 +63,15 @@ def dashboard(request):
         .select_related("character", "decided_by")
         .order_by("-decided_at", "-pk")[:10]
     )
+    returned = (
+        CharacterChange.objects.filter(
+            character__owner=user, field="status", new__in=[Status.APPROVED, Status.UNFINISHED]
+        )
+        .exclude(changed_by=user)
+        .exclude(changed_by__isnull=True)
+        .select_related("character", "changed_by")
+        .order_by("-changed_at", "-pk")[:5]
+    )
     awaiting = (
         Scene.objects.filter(participants__owner=user, finished=True, xp_given=False)
         .select_related("chronicle")
@@ -77,6 +86,7 @@ def dashboard(request):
             "characters": characters,
             "pending": pending,
             "decisions": decisions,
+            "returned": returned,
             "awaiting": awaiting,
             "chronicles": chronicles,
             "now": timezone.now(),

@@ -8,23 +8,19 @@ its character left play is refunded exactly as ``game.xp.deny_xp_spend`` would.
 from collections import Counter
 
 from django.db.models import (
-    Case,
     Count,
     Exists,
     F,
-    IntegerField,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from characters.models import Character, Human, Status
-from characters.traits import XP_TRAITS
 from game.models import (
     LedgerKind,
     Scene,
@@ -33,6 +29,7 @@ from game.models import (
     XPLedgerEntry,
     XPSpendingRequest,
 )
+from game.queries import current_rating
 from game.xp import refund_requests
 
 from .base import Check, CheckResult, FieldCheck, FixLog, FixOutcome, batches, id_batches
@@ -505,10 +502,7 @@ class DuplicatePending(_PendingRefundCheck):
 
 def _rating():
     """The current rating of each request's trait, read from the character's row."""
-    return Case(
-        *(When(trait_name=name, then=F(f"character__human__{name}")) for name in XP_TRAITS),
-        output_field=IntegerField(),
-    )
+    return current_rating()
 
 
 class LostDots(Check):

@@ -26,3 +26,13 @@ document.querySelectorAll(".dot-picker").forEach(function (fieldset) {
   tgPaintDots(fieldset);
   fieldset.addEventListener("change", function () { tgPaintDots(fieldset); });
 });
+
+// "Select every request" in the storyteller's queue.
+var selectAll = document.getElementById("select-all");
+if (selectAll) {
+  selectAll.addEventListener("change", function () {
+    document.querySelectorAll(".request-box").forEach(function (box) {
+      box.checked = selectAll.checked;
+    });
+  });
+}

@@ -1,0 +1,348 @@
+"""The storyteller pages as a storyteller uses them: queues scoped to their chronicles,
+batch decisions that report what others did, approvals with notes, scenes and awards."""
+
+import pytest
+from django.urls import reverse
+
+from characters.models import CharacterChange, Human
+from game.models import Gameline, Scene, STRelationship, XPLedgerEntry, XPSpendingRequest
+
+from .web_world import ROLES, build_world, snapshot
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+def login(client, world, role):
+    if role != "anonymous":
+        client.force_login(world.users[role])
+    return client
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def more_requests(world, *traits):
+    ada = Human.objects.get(pk=world.approved.pk)
+    return [ada.spend_xp(trait) for trait in traits]
+
+
+# --- Who sees which storyteller page ------------------------------------------------------
+
+#          anonymous, outsider_player, member, owner, outsider_st, storyteller, head, superuser
+ST_PAGE = (302, 404, 404, 404, 200, 200, 200, 200)
+ST_OBJECT = (302, 404, 404, 403, 404, 200, 200, 200)
+
+PAGES = {
+    "st dashboard": (lambda w: reverse("st-dashboard"), ST_PAGE),
+    "queue": (lambda w: reverse("st-queue"), ST_PAGE),
+    "approvals": (lambda w: reverse("st-approvals"), ST_PAGE),
+    "scenes": (lambda w: reverse("st-scenes"), ST_PAGE),
+    "new scene": (lambda w: reverse("st-scene-new"), ST_PAGE),
+    # The owner sees their own request's character but is not its storyteller: 403.
+    "request": (lambda w: reverse("st-request", args=[w.pending.pk]), ST_OBJECT),
+    "award": (
+        lambda w: reverse("st-scene-award", args=[w.scene.pk]),
+        (302, 404, 404, 404, 404, 200, 200, 200),
+    ),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", PAGES)
+def test_storyteller_pages_answer_each_role_as_designed(client, role, page):
+    world = build_world()
+    url_of, expected = PAGES[page]
+    before = snapshot()
+    response = login(client, world, role).get(url_of(world))
+    assert response.status_code == expected[ROLES.index(role)], (page, role)
+    assert snapshot() == before
+
+
+def test_another_chronicles_storyteller_sees_only_their_own_queue(client, world):
+    response = login(client, world, "outsider_st").get(reverse("st-queue"))
+    assert list(response.context["rows"]) == []
+    assert "Ada" not in text(response)
+
+
+# --- Batch decisions ------------------------------------------------------------------------
+
+
+def test_a_batch_approves_and_reports_in_one_summary(client, world):
+    strength, wits = more_requests(world, "strength", "wits")
+    response = login(client, world, "storyteller").post(
+        reverse("st-queue"),
+        {"action": "approve", "request": [world.pending.pk, strength.pk, wits.pk]},
+        follow=True,
+    )
+    assert messages_of(response) == ["3 approved."]
+    ada = Human.objects.get(pk=world.approved.pk)
+    assert (ada.brawl, ada.strength, ada.wits) == (2, 2, 2)
+    assert ada.xp == 20 - 2 - 4 - 4
+
+
+def test_a_batch_names_what_another_storyteller_decided_first(client, world):
+    strength, wits = more_requests(world, "strength", "wits")
+    head = world.users["head"]
+    Human.objects.get(pk=world.approved.pk).deny_xp_spend(wits.pk, head, reason="Not now")
+
+    response = login(client, world, "storyteller").post(
+        reverse("st-queue"),
+        {"action": "approve", "request": [world.pending.pk, strength.pk, wits.pk]},
+        follow=True,
+    )
+    [summary] = messages_of(response)
+    assert summary.startswith(
+        "2 approved; Ada's Wits: This XP request was already denied by sophia on "
+    )
+    wits.refresh_from_db()
+    assert (wits.status, wits.decided_by) == ("Denied", head)
+
+
+def test_a_stale_request_is_flagged_and_left_for_a_denial(client, world):
+    Human.objects.filter(pk=world.approved.pk).update(brawl=2)  # the sheet moved on
+    queue = login(client, world, "storyteller").get(reverse("st-queue"))
+    assert "stale: the sheet says 2 now — deny to refund" in text(queue)
+    response = client.post(
+        reverse("st-queue"), {"action": "approve", "request": [world.pending.pk]}, follow=True
+    )
+    assert messages_of(response) == ["1 stale, left pending: Ada's Brawl (deny them)."]
+    world.pending.refresh_from_db()
+    assert world.pending.status == "Pending"
+
+
+def test_denying_needs_a_reason_the_player_then_reads(client, world):
+    st = login(client, world, "storyteller")
+    refused = st.post(
+        reverse("st-queue"), {"action": "deny", "request": [world.pending.pk]}, follow=True
+    )
+    assert messages_of(refused) == ["Give a reason to deny: the player reads it. Nothing changed."]
+    st.post(
+        reverse("st-queue"),
+        {"action": "deny", "request": [world.pending.pk], "reason": "Train first"},
+    )
+    world.pending.refresh_from_db()
+    assert (world.pending.status, world.pending.note) == ("Denied", "Train first")
+    client.force_login(world.users["owner"])
+    assert "“Train first”" in text(client.get(reverse("dashboard")))
+
+
+def test_a_batch_cannot_reach_another_chronicle(client, world):
+    oliver = Human.objects.get(name="Oliver")
+    theirs = oliver.spend_xp("brawl")
+    before = snapshot()
+    response = login(client, world, "storyteller").post(
+        reverse("st-queue"), {"action": "approve", "request": [theirs.pk]}, follow=True
+    )
+    assert messages_of(response) == ["Nothing to do."]
+    assert snapshot() == before
+
+
+def test_a_second_decision_on_the_request_page_says_who_decided(client, world):
+    st = login(client, world, "storyteller")
+    url = reverse("st-request", args=[world.pending.pk])
+    first = st.post(url, {"action": "approve", "request": [world.pending.pk]}, follow=True)
+    again = st.post(url, {"action": "approve", "request": [world.pending.pk]}, follow=True)
+    assert messages_of(first) == ["1 approved."]
+    assert again.status_code == 200
+    [message] = messages_of(again)
+    assert "This XP request was already approved by ash on " in message
+    assert "Approved</strong> by ash on" in text(again)
+
+
+def test_the_head_storyteller_reverses_an_approval_from_the_request_page(client, world):
+    Human.objects.get(pk=world.approved.pk).approve_xp_spend(
+        world.pending.pk, "brawl", 2, world.users["storyteller"]
+    )
+    head = login(client, world, "head")
+    url = reverse("st-request", args=[world.pending.pk])
+    assert "Reverse the approval" in text(head.get(url))
+    response = head.post(url, {"action": "reverse", "reason": "Wrong sheet"}, follow=True)
+    assert messages_of(response) == ["The approval was reversed and its XP refunded."]
+    ada = Human.objects.get(pk=world.approved.pk)
+    assert (ada.brawl, ada.xp) == (1, 20)
+
+
+# --- Character approvals -----------------------------------------------------------------
+
+
+def _submit(world):
+    una = Human.objects.get(pk=world.unfinished.pk)
+    una.status = "Sub"
+    una.save()
+    return Human.objects.get(pk=una.pk)
+
+
+def test_a_submitted_character_is_approved_from_the_queue(client, world):
+    una = _submit(world)
+    st = login(client, world, "storyteller")
+    assert "Una" in text(st.get(reverse("st-approvals")))
+    response = st.post(
+        reverse("st-approval-decision", args=[una.pk]),
+        {"action": "approve", "version": una.version},
+        follow=True,
+    )
+    assert messages_of(response) == ["Una was approved."]
+    assert Human.objects.get(pk=una.pk).status == "App"
+
+
+def test_returning_a_character_needs_a_note_that_the_player_sees(client, world):
+    una = _submit(world)
+    st = login(client, world, "storyteller")
+    url = reverse("st-approval-decision", args=[una.pk])
+    refused = st.post(url, {"action": "return", "version": una.version}, follow=True)
+    assert messages_of(refused) == ["Una: Say what to change: the player reads this note."]
+    assert Human.objects.get(pk=una.pk).status == "Sub"
+    st.post(url, {"action": "return", "version": una.version, "note": "Too many dots in Brawl"})
+    assert Human.objects.get(pk=una.pk).status == "Un"
+    client.force_login(world.users["owner"])
+    page = text(client.get(reverse("dashboard")))
+    assert "Returned to you</strong>: Una" in page
+    assert "“Too many dots in Brawl”" in page
+
+
+# --- Storyteller actions on the sheet ----------------------------------------------------
+
+
+def test_an_adjustment_needs_a_reason_and_is_ledgered(client, world):
+    st = login(client, world, "storyteller")
+    url = reverse("xp-adjust", args=[world.approved.pk])
+    refused = st.post(url, {"amount": 5}, follow=True)
+    assert messages_of(refused) == ["Nothing changed. reason: This field is required."]
+    done = st.post(url, {"amount": 5, "reason": "Great roleplay"}, follow=True)
+    assert messages_of(done) == ["+5 XP for Ada: 23 XP now."]
+    entry = XPLedgerEntry.objects.filter(kind="adjustment").latest("pk")
+    assert (entry.amount, entry.note, entry.created_by) == (
+        5,
+        "Great roleplay",
+        world.users["storyteller"],
+    )
+
+
+def test_a_storyteller_cannot_adjust_their_own_character(client, world):
+    own = Human.objects.create(
+        name="Ash's NPC", owner=world.users["storyteller"], chronicle=world.chronicle, status="App"
+    )
+    response = login(client, world, "storyteller").post(
+        reverse("xp-adjust", args=[own.pk]), {"amount": 5, "reason": "mine"}, follow=True
+    )
+    assert messages_of(response) == [
+        "You cannot adjust XP for your own character: another storyteller of the chronicle decides."
+    ]
+    assert Human.objects.get(pk=own.pk).xp == 0
+
+
+def test_restoring_willpower_is_in_the_history(client, world):
+    Human.objects.filter(pk=world.approved.pk).update(willpower=5, temporary_willpower=1)
+    ada = Human.objects.get(pk=world.approved.pk)
+    st = login(client, world, "storyteller")
+    st.post(reverse("willpower-restore", args=[ada.pk]), {"version": ada.version})
+    assert Human.objects.get(pk=ada.pk).temporary_willpower == 5
+    change = CharacterChange.objects.get(character=ada, field="temporary_willpower")
+    assert (change.old, change.new, change.changed_by, change.reason) == (
+        "1",
+        "5",
+        world.users["storyteller"],
+        "Willpower restored",
+    )
+    assert "temporary_willpower: 1 → 5" in text(st.get(ada.get_absolute_url()))
+
+
+# --- Scenes and awards -----------------------------------------------------------------------
+
+
+def test_a_scene_takes_only_approved_characters_of_its_chronicle(client, world):
+    oliver = Human.objects.get(name="Oliver")
+    head = login(client, world, "head")
+    response = head.post(
+        reverse("st-scene-new"),
+        {"chronicle": world.chronicle.pk, "name": "Docks", "participants": [oliver.pk]},
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in text(response)
+    assert not Scene.objects.filter(name="Docks").exists()
+    una = world.unfinished
+    response = head.post(
+        reverse("st-scene-new"),
+        {"chronicle": world.chronicle.pk, "name": "Docks", "participants": [una.pk]},
+    )
+    assert "Select a valid choice" in text(response)
+
+
+def test_an_assistant_runs_only_scenes_of_their_game_line(client, world):
+    werewolf = Gameline.objects.get(short_name="wta")
+    st = login(client, world, "storyteller")  # storytells Vampire only
+    response = st.post(
+        reverse("st-scene-new"),
+        {"chronicle": world.chronicle.pk, "gameline": werewolf.pk, "name": "Caern"},
+    )
+    assert "You storytell other game lines of this chronicle" in text(response)
+    wolf_scene = Scene.objects.create(
+        chronicle=world.chronicle, gameline=werewolf, name="Caern", finished=True
+    )
+    assert st.get(reverse("st-scene-award", args=[wolf_scene.pk])).status_code == 403
+    STRelationship.objects.create(
+        user=world.users["storyteller"], chronicle=world.chronicle, gameline=werewolf
+    )
+    assert st.get(reverse("st-scene-award", args=[wolf_scene.pk])).status_code == 200
+
+
+def test_awarding_with_an_override_after_a_preview(client, world):
+    bea = Human.objects.create(
+        name="Bea", owner=world.users["member"], chronicle=world.chronicle, status="App"
+    )
+    rex = Human.objects.create(
+        name="Rex", owner=world.users["member"], chronicle=world.chronicle, status="App"
+    )
+    world.scene.participants.add(bea, rex)
+    rex.status = "Ret"
+    rex.save()
+    head = login(client, world, "head")
+    url = reverse("st-scene-award", args=[world.scene.pk])
+    form = {"default": "2", f"xp_{bea.pk}": "4", f"xp_{rex.pk}": ""}
+
+    preview = head.post(url, form)
+    plan = {row["character"].name: row["amount"] for row in preview.context["plan"]}
+    assert plan == {"Ada": 2, "Bea": 4, "Rex": 0}
+    assert "not in play: no XP" in text(preview)
+    assert XPLedgerEntry.objects.filter(scene=world.scene).count() == 0
+
+    done = head.post(url, {**form, "confirm": "1"}, follow=True)
+    assert messages_of(done) == ["Awarded 6 XP to 2 character(s)."]
+    assert "Awarded by <strong>sophia</strong>" in text(done)
+    assert {c.name: c.xp for c in Human.objects.filter(name__in=["Ada", "Bea", "Rex"])} == {
+        "Ada": 20,
+        "Bea": 4,
+        "Rex": 0,
+    }
+
+
+def test_a_second_storyteller_awarding_the_same_scene_is_told_who_did(client, world):
+    head = login(client, world, "head")
+    url = reverse("st-scene-award", args=[world.scene.pk])
+    head.post(url, {"default": "1"})  # both open the page...
+    world.scene.award_xp({world.approved.pk: 1}, awarded_by=world.users["storyteller"])
+    response = head.post(url, {"default": "1", "confirm": "1"}, follow=True)  # ...one submits late
+    [message] = messages_of(response)
+    assert message.startswith("XP for “Rooftops” was already awarded by ash on ")
+    assert "Awarded by <strong>ash</strong>" in text(response)
+    assert Human.objects.get(pk=world.approved.pk).xp == 19
+
+
+def test_finishing_a_scene_sets_finished_at_and_opens_the_award(client, world):
+    scene = Scene.objects.create(chronicle=world.chronicle, name="Docks")
+    head = login(client, world, "head")
+    response = head.post(reverse("st-scene-finish", args=[scene.pk]), follow=True)
+    scene.refresh_from_db()
+    assert scene.finished and scene.finished_at is not None
+    assert response.redirect_chain[-1][0] == reverse("st-scene-award", args=[scene.pk])
+    assert XPSpendingRequest.objects.count() == 1
