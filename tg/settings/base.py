@@ -142,6 +142,9 @@ LOGGING = {
     "loggers": {"tg": {"level": env_str("TG_LOG_LEVEL", "INFO")}},
 }
 
+# `manage.py test` runs the pytest suite (the one scripts/test.sh runs).
+TEST_RUNNER = "tg.test_runner.PytestTestRunner"
+
 # --- Monitoring --------------------------------------------------------------------------
 # monitor_validation, its alerts and the /health/validation/ and /metrics endpoints.
 # Thresholds, targets and score weights default to core.monitoring.config.METRICS (the
