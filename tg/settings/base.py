@@ -2,14 +2,16 @@
 
 Database and cache are chosen by environment variables so that a newcomer needs
 nothing installed (SQLite, local-memory cache) while production points
-``DATABASE_URL`` at PostgreSQL and ``REDIS_URL`` at Redis.
+``DATABASE_URL`` at PostgreSQL and ``REDIS_URL`` at Redis. Every variable is read
+through ``tg.settings.env``: a value that is malformed or out of range stops start-up
+with one line naming the variable.
 """
 
 from pathlib import Path
 
-import dj_database_url
+from core.monitoring.config import from_environment as monitoring_from_environment
 
-from .env import env_int, env_list, env_str
+from .env import env_choice, env_database, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -60,16 +62,17 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------
 # SQLite by default; PostgreSQL (or anything dj-database-url parses) from DATABASE_URL.
 DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    "default": env_database(
+        "DATABASE_URL",
+        f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0, maximum=86400),
         conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions ---------------------------------------------------------
+
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
@@ -121,9 +124,9 @@ LOGIN_URL = "admin:login"
 # --- Email ---------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 # Seconds; a mail server that accepts and never answers must not hang cron or alerts.
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=600)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tg@localhost")
@@ -131,15 +134,16 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("tg admin", addr) for addr in env_list("TG_ADMINS")]
 
 # --- tg domain settings --------------------------------------------------------------
-TG_MAX_SCENE_XP = env_int("TG_MAX_SCENE_XP", 5)
+TG_MAX_SCENE_XP = env_int("TG_MAX_SCENE_XP", 5, minimum=1, maximum=1000)
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"tg": {"level": env_str("TG_LOG_LEVEL", "INFO")}},
+    "loggers": {"tg": {"level": env_choice("TG_LOG_LEVEL", "INFO", LOG_LEVELS)}},
 }
 
 # `manage.py test` runs the pytest suite (the one scripts/test.sh runs).
@@ -147,28 +151,10 @@ TEST_RUNNER = "tg.test_runner.PytestTestRunner"
 
 # --- Monitoring --------------------------------------------------------------------------
 # monitor_validation, its alerts and the /health/validation/ and /metrics endpoints.
-# Thresholds, targets and score weights default to core.monitoring.config.METRICS (the
-# deployment contract's monitoring table); put only what you change in the dicts below,
-# e.g. "THRESHOLDS": {"xp_spend_time_p95_ms": 800}. See docs/deployment/monitoring.md.
-TG_MONITORING = {
-    # Alert channels: email (falls back to ADMINS when empty) and a Slack-compatible webhook.
-    "ALERT_EMAILS": env_list("TG_ALERT_EMAILS"),
-    "WEBHOOK_URL": env_str("TG_ALERT_WEBHOOK_URL", ""),
-    "WEBHOOK_TIMEOUT_SECONDS": 5.0,
-    # The same unhealthy state is not re-sent within this many hours.
-    "ALERT_COOLDOWN_HOURS": env_int("TG_ALERT_COOLDOWN_HOURS", 6),
-    # Snapshots older than this are deleted by each run.
-    "SNAPSHOT_RETENTION_DAYS": env_int("TG_MONITOR_RETENTION_DAYS", 90),
-    # Bearer token accepted by /health/validation/ and /metrics (empty: staff login only).
-    "TOKEN": env_str("TG_MONITOR_TOKEN", ""),
-    # The endpoints turn unhealthy when the last snapshot is older than this.
-    "STALE_AFTER_MINUTES": env_int("TG_MONITOR_STALE_MINUTES", 120),
-    # The endpoints compute the report live over this period and cache it this long.
-    "ENDPOINT_PERIOD_HOURS": 24,
-    "ENDPOINT_CACHE_SECONDS": env_int("TG_MONITOR_CACHE_SECONDS", 60),
-    # Examples per integrity check and slowest operations listed by --verbose.
-    "VERBOSE_EXAMPLES": 5,
-    "THRESHOLDS": {},
-    "TARGETS": {},
-    "WEIGHTS": {},
-}
+# Only what the environment sets is here (TG_ALERT_*, TG_MONITOR_*, TG_OPERATION_*): every
+# key, default and allowed range is in core.monitoring.config.OPTIONS, and the metric
+# thresholds, targets and weights in core.monitoring.config.METRICS. To change something
+# else, extend the dict in your settings module, e.g.
+#   TG_MONITORING = {**TG_MONITORING, "THRESHOLDS": {"xp_spend_time_p95_ms": 800}}
+# See docs/deployment/monitoring.md.
+TG_MONITORING = monitoring_from_environment()

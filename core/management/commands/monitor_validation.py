@@ -2,7 +2,12 @@
 
 The work lives in ``core.monitoring``; this command parses the options, picks the
 output and turns the verdict into an exit status for cron and monitoring agents:
-0 healthy, 1 degraded or critical, 2 usage, settings or connection error.
+0 healthy, 1 degraded or critical, 2 could not check (usage, settings, a database that
+cannot be read).
+
+Django's system checks are not run first: a monitoring-settings mistake must read as
+"could not check" (2, one line naming the key), not as a ``SystemCheckError`` (1, which
+cron would take for "degraded").
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -11,12 +16,12 @@ from django.db import DatabaseError
 
 from core.monitoring import build_report
 from core.monitoring.alerting import notify
+from core.monitoring.config import MAX_PERIOD_HOURS, validate
 from core.monitoring.render import render_json, render_text
 from core.monitoring.snapshots import save_snapshot
 
 EXIT_UNHEALTHY = 1
 EXIT_USAGE = 2
-MAX_PERIOD_HOURS = 24 * 366 * 10  # ten years: beyond it there is no data to read
 
 
 def parse_period(value: str) -> int:
@@ -35,6 +40,7 @@ def parse_period(value: str) -> int:
 
 
 class Command(BaseCommand):
+    requires_system_checks = []
     help = (
         "Report tg's health over the last --period hours: data integrity, XP activity and "
         "operations, scene awards, characters. Exit 0 healthy, 1 degraded/critical, 2 error."
@@ -68,6 +74,7 @@ class Command(BaseCommand):
     def handle(self, *args, as_json: bool, alert: bool, period: str, verbose: bool, **options):
         hours = parse_period(period)
         try:
+            validate()
             report = build_report(period_hours=hours, verbose=verbose)
             notification = notify(report.data) if alert else None
             save_snapshot(report.data, notification)
