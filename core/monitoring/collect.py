@@ -6,8 +6,10 @@ with the data and the database does the counting. Rates are percentages rounded 
 ``None`` when there was nothing to divide (no data is not a failure).
 """
 
+import secrets
 from datetime import datetime, timedelta
 
+from django.core.cache import cache, caches
 from django.db import connection
 from django.db.models import Aggregate, Avg, Count, FloatField, Max, Q
 
@@ -15,6 +17,8 @@ from characters.models import Character, Status
 from core.models import Operation, OperationRecord, Outcome
 from core.operations import RECORD_FIELDS
 from game.models import Scene, SpendStatus, XPSpendingRequest
+
+CACHE_PROBE_KEY = "tg:health:probe"
 
 # Outcomes that mean the operation itself went wrong. ``rejected`` is not one of them:
 # a refusal (not enough XP, a request already decided, a non-storyteller) is the
@@ -240,6 +244,25 @@ def collect_database() -> dict:
         section["deadlocks"] = deadlocks
         section["deadlocks_since"] = stats_reset.isoformat() if stats_reset else None
     return section
+
+
+def cache_answers() -> bool:
+    """Whether the default cache stores and returns a value right now.
+
+    A real round trip: with ``IGNORE_EXCEPTIONS`` an unreachable Redis raises nothing,
+    it just forgets, so only reading back what was written tells.
+    """
+    token = secrets.token_hex(8)
+    try:
+        cache.set(CACHE_PROBE_KEY, token, 30)
+        return cache.get(CACHE_PROBE_KEY) == token
+    except Exception:  # noqa: BLE001 - any cache failure means "not answering"
+        return False
+
+
+def collect_cache() -> dict:
+    """The cache backend in use and whether it answers now."""
+    return {"backend": type(caches["default"]).__name__, "available": cache_answers()}
 
 
 def slowest_operations(start: datetime, end: datetime, limit: int) -> list[dict]:

@@ -3,8 +3,8 @@ monitoring settings with their defaults and ranges.
 
 ``METRICS`` is the one list of what ``monitor_validation`` judges. Targets and
 thresholds come from the deployment contract's monitoring table; tg adds the data
-integrity count (any violation is a breach) and, for the HTTP endpoints only, the
-age of the last cron snapshot. ``TG_MONITORING`` in settings
+integrity count (any violation is a breach), whether the cache answers and, for the
+HTTP endpoints only, the age of the last cron snapshot. ``TG_MONITORING`` in settings
 may override any threshold, target or weight by metric key; everything else about the
 rule lives here.
 
@@ -143,6 +143,19 @@ METRICS: tuple[MetricSpec, ...] = (
         action=(
             "Lock analysis: two transactions locked rows in different orders; check "
             "the PostgreSQL log (log_lock_waits) for the statements involved."
+        ),
+    ),
+    MetricSpec(
+        key="cache_available",
+        label="Cache reachable (1 yes, 0 no)",
+        unit="",
+        target=1,
+        threshold=1,
+        below=True,
+        weight=15,
+        action=(
+            "Restart or reach the cache: Redis at REDIS_URL does not answer. Pages are "
+            "still served (sessions come from the database) but slower; /health/ stays 200."
         ),
     ),
 )

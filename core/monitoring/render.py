@@ -70,6 +70,7 @@ def render_text(data: dict, *, integrity=(), slowest=None, notification=None) ->
     lines += _activity_lines(checks)
     lines += _operations_lines(checks["xp_operations"])
     lines += _character_lines(checks["character_stats"], checks["database"])
+    lines += _cache_lines(checks["cache"])
     if slowest is not None:
         lines += _slowest_lines(slowest)
     if notification is not None:
@@ -172,6 +173,11 @@ def _character_lines(stats: dict, database: dict) -> list[str]:
         since = database.get("deadlocks_since") or "the server started"
         lines[-1] += f", {database['deadlocks']} deadlock(s) since {since}"
     return lines
+
+
+def _cache_lines(section: dict) -> list[str]:
+    state = "answering" if section["available"] else "NOT ANSWERING (pages served without it)"
+    return [f"Cache: {section['backend']}, {state}"]
 
 
 def _slowest_lines(slowest: list[dict]) -> list[str]:
@@ -313,6 +319,9 @@ def render_prometheus(data: dict) -> bytes:
         characters.labels(key).set(count)
     if stats["average_xp"] is not None:
         gauge("tg_characters_average_xp", "Average XP").set(stats["average_xp"])
+    gauge("tg_cache_up", "1 when the cache (Redis) answers").set(
+        1 if checks["cache"]["available"] else 0
+    )
     if checks["database"]["deadlocks"] is not None:
         gauge("tg_database_deadlocks", "pg_stat_database deadlocks").set(
             checks["database"]["deadlocks"]

@@ -51,6 +51,7 @@ def metric_values(checks: dict) -> dict:
         ),
         "transaction_rollback_rate": ops["all"]["rollback_rate"],
         "database_deadlocks_per_day": ops["all"]["deadlocks_per_day"] if any_operation else None,
+        "cache_available": 1 if checks["cache"]["available"] else 0,
     }
 
 
@@ -80,6 +81,7 @@ def build_report(
         ),
         "character_stats": collect.collect_character_stats(),
         "database": collect.collect_database(),
+        "cache": collect.collect_cache(),
     }
     values = metric_values(checks)
     forced = set()

@@ -97,6 +97,7 @@ def test_json_is_one_document_with_the_documented_keys():
         "scene_xp_awards",
         "character_stats",
         "database",
+        "cache",
     ]
     checks = data["checks"]
     assert {"total", "healthy"} <= set(checks["data_integrity"])
@@ -162,7 +163,7 @@ def test_a_threshold_for_an_unknown_metric_is_a_settings_error(settings):
     assert code == 2 and out == ""
     assert err.startswith(
         "settings: TG_MONITORING['THRESHOLDS'] names an unknown metric 'xp_spend_time'; "
-        "known metrics: constraint_violations_per_day, "
+        "known metrics: cache_available, constraint_violations_per_day, "
     )
     assert not MonitorSnapshot.objects.exists()
 

@@ -178,7 +178,7 @@ def settings_with(tmp_path):
         (
             '"THRESHOLDS": {"xp_spend_tme_p95_ms": 800}',
             "TG_MONITORING['THRESHOLDS'] names an unknown metric 'xp_spend_tme_p95_ms'; "
-            "known metrics: constraint_violations_per_day, "
+            "known metrics: cache_available, constraint_violations_per_day, "
             "data_integrity_issues, database_deadlocks_per_day, health_score, monitor_stale, "
             "scene_xp_award_success_rate, transaction_rollback_rate, xp_spend_success_rate, "
             "xp_spend_time_p95_ms.",

@@ -32,6 +32,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the load balancer's probe is answered before the HTTPS redirect and the
+    # ALLOWED_HOSTS check, which stay in force for every other path.
+    "core.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -73,25 +76,28 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions ---------------------------------------------------------
 
+
+def redis_cache(url: str) -> dict:
+    """tg's django-redis cache at ``url`` (also used by the tests, on a dead port)."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "CONNECTION_POOL_KWARGS": {"max_connections": 50, "retry_on_timeout": True},
+            "COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor",
+            # A Redis outage degrades to cache misses instead of server errors.
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 1,
+        },
+        "KEY_PREFIX": "tg",
+    }
+
+
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "CONNECTION_POOL_KWARGS": {"max_connections": 50, "retry_on_timeout": True},
-                "COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor",
-                # A Redis outage degrades to cache misses instead of server errors.
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
-            },
-            "KEY_PREFIX": "tg",
-        }
-    }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {
         "default": {
@@ -99,6 +105,10 @@ else:
             "LOCATION": "tg",
         }
     }
+# Errors that IGNORE_EXCEPTIONS swallows go to the "tg.cache" logger, which lets one
+# one-line warning through per minute (LOGGING below) instead of a traceback per call.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "tg.cache"
 
 # Sessions are written to the database and cached: reads come from the cache when it
 # answers and from the database when it does not, so a Redis outage logs no one out.
@@ -141,9 +151,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {
+        "cache_outage": {"()": "core.log_filters.CacheOutageFilter", "interval_seconds": 60}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"tg": {"level": env_choice("TG_LOG_LEVEL", "INFO", LOG_LEVELS)}},
+    "loggers": {
+        "tg": {"level": env_choice("TG_LOG_LEVEL", "INFO", LOG_LEVELS)},
+        "tg.cache": {"level": "WARNING", "filters": ["cache_outage"]},
+    },
 }
 
 # `manage.py test` runs the pytest suite (the one scripts/test.sh runs).

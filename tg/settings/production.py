@@ -10,7 +10,7 @@ from .env import env_bool, env_int, env_list, env_str
 
 DEBUG = False
 SECRET_KEY = env_str("SECRET_KEY", required=True)
-# No default: a production site must name its hosts.
+# No default: a production site must name its hosts (the probe at /health/ answers any).
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", required=True)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -21,8 +21,8 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-# /health/ must answer plain HTTP probes from the load balancer.
-SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+# Plain-HTTP probes of /health/ are answered by core.middleware.HealthProbeMiddleware,
+# which runs before the HTTPS redirect.
 DATABASES["default"]["CONN_MAX_AGE"] = env_int(  # noqa: F405
     "DATABASE_CONN_MAX_AGE", 60, minimum=0, maximum=86400
 )
