@@ -34,6 +34,9 @@ class MetricSpec:
     below: bool
     weight: int
     action: str
+    # A rate or a percentile: judged only over at least MIN_SAMPLE operations, since one
+    # slow or failed operation in a quiet hour says nothing about the system.
+    sampled: bool = False
 
     def breached(self, value: float) -> bool:
         return value < self.threshold if self.below else value > self.threshold
@@ -79,6 +82,7 @@ METRICS: tuple[MetricSpec, ...] = (
             "Review errors: `monitor_validation --verbose` lists the failed spends; "
             "look for their error class in the application log."
         ),
+        sampled=True,
     ),
     MetricSpec(
         key="xp_spend_time_p95_ms",
@@ -92,6 +96,7 @@ METRICS: tuple[MetricSpec, ...] = (
             "Performance review: `monitor_validation --verbose` lists the slowest "
             "operations; check database load and long-running transactions."
         ),
+        sampled=True,
     ),
     MetricSpec(
         key="scene_xp_award_success_rate",
@@ -105,6 +110,7 @@ METRICS: tuple[MetricSpec, ...] = (
             "Fix now: a scene award failed for a reason other than a storyteller's "
             "input; `monitor_validation --verbose` and the application log name it."
         ),
+        sampled=True,
     ),
     MetricSpec(
         key="constraint_violations_per_day",
@@ -131,6 +137,7 @@ METRICS: tuple[MetricSpec, ...] = (
             "Code review: XP operations are failing (errors, constraint violations, "
             "deadlocks); the application log has their tracebacks."
         ),
+        sampled=True,
     ),
     MetricSpec(
         key="database_deadlocks_per_day",
@@ -213,6 +220,7 @@ OPTIONS: dict[str, Option] = {
     "ENDPOINT_CACHE_SECONDS": Option(
         60, int, env="TG_MONITOR_CACHE_SECONDS", minimum=0, maximum=86400
     ),
+    "MIN_SAMPLE": Option(20, int, env="TG_MONITOR_MIN_SAMPLE", minimum=1, maximum=1_000_000),
     "VERBOSE_EXAMPLES": Option(5, int, minimum=1, maximum=1000),
     "CRITICAL_BELOW": Option(50, int, minimum=0, maximum=100),
     "THRESHOLDS": Option({}, dict),

@@ -13,6 +13,8 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from core.models import Operation, Outcome
 
+from .health import INSUFFICIENT_DATA
+
 # (key in the xp_operations section, column title, recorded outcome)
 OUTCOME_COLUMNS = (
     ("success", "ok", Outcome.SUCCESS),
@@ -79,6 +81,12 @@ def render_text(data: dict, *, integrity=(), slowest=None, notification=None) ->
     return "\n".join(lines)
 
 
+def _state(metric: dict) -> str:
+    if metric["state"] == INSUFFICIENT_DATA:
+        return f"insufficient data ({metric['sample']} < {metric['min_sample']} operations)"
+    return metric["state"]
+
+
 def _metrics_table(metrics: dict) -> str:
     rows = [("Metric", "value", "target", "alert when", "state")]
     for metric in metrics.values():
@@ -89,7 +97,7 @@ def _metrics_table(metrics: dict) -> str:
                 fmt(metric["value"], metric["unit"]),
                 fmt(metric["target"], metric["unit"]),
                 f"{sign} {fmt(metric['threshold'], metric['unit'])}",
-                metric["state"],
+                _state(metric),
             )
         )
     return _table(rows)
@@ -278,12 +286,21 @@ def render_prometheus(data: dict) -> bytes:
     threshold = gauge("tg_metric_threshold", "Alert threshold", ("metric",))
     breached = gauge("tg_metric_breached", "1 when the threshold is crossed", ("metric",))
     no_data = gauge("tg_metric_no_data", "1 when nothing was measured", ("metric",))
+    insufficient = gauge(
+        "tg_metric_insufficient_data",
+        "1 when a rate or percentile has too small a sample to be judged",
+        ("metric",),
+    )
+    sample = gauge("tg_metric_sample", "Operations a rate or percentile is over", ("metric",))
     for key, metric in data["metrics"].items():
         if metric["value"] is not None:
             value.labels(key).set(metric["value"])
         threshold.labels(key).set(metric["threshold"])
         breached.labels(key).set(1 if metric["state"] == "breach" else 0)
         no_data.labels(key).set(1 if metric["state"] == "no_data" else 0)
+        insufficient.labels(key).set(1 if metric["state"] == INSUFFICIENT_DATA else 0)
+        if metric.get("sample") is not None:
+            sample.labels(key).set(metric["sample"])
 
     checks = data["checks"]
     integrity = checks["data_integrity"]

@@ -33,7 +33,7 @@ def run(*args):
     return out.getvalue(), err.getvalue(), 0
 
 
-def failing_spends(count=10, *, hours_ago=1):
+def failing_spends(count=20, *, hours_ago=1):
     when = timezone.now() - timedelta(hours=hours_ago)
     OperationRecord.objects.bulk_create(
         OperationRecord(

@@ -35,6 +35,11 @@ def one_line_refusal(result) -> str:
             "TG_MONITOR_RETENTION_DAYS must be a whole number from 1 to 36600, got '-1'.",
         ),
         (
+            "TG_MONITOR_MIN_SAMPLE",
+            "many",
+            "TG_MONITOR_MIN_SAMPLE must be a whole number from 1 to 1000000, got 'many'.",
+        ),
+        (
             "TG_ALERT_COOLDOWN_HOURS",
             "-6",
             "TG_ALERT_COOLDOWN_HOURS must be a whole number from 0 to 8784, got '-6'.",
@@ -147,6 +152,7 @@ def test_the_setting_holds_exactly_what_the_environment_sets():
         "TOKEN": "t",
         "STALE_AFTER_MINUTES": 7,
         "ENDPOINT_CACHE_SECONDS": 7,
+        "MIN_SAMPLE": 7,
     }
 
 
