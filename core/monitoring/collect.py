@@ -73,6 +73,9 @@ def collect_xp_activity(start: datetime, end: datetime) -> dict:
         "denied": figures["denied"],
         "approval_rate": percent(figures["approved"], decided),
         "all_time_pending": figures["all_time_pending"],
+        # The original report's names for the same figures, still read from cron logs.
+        "total_spending_records": figures["total_requests"],
+        "pending_approval": figures["pending"],
     }
 
 
@@ -201,17 +204,27 @@ def collect_xp_operations(start: datetime, end: datetime, period_hours: int) -> 
 
 
 def collect_scene_xp_awards(start: datetime, end: datetime, award_success_rate) -> dict:
-    """Scenes finished in the period and how many got their XP; all scenes still waiting."""
+    """Scenes finished in the period and how many got their XP; all scenes still waiting;
+    scenes created in the period."""
     finished = Q(finished=True, finished_at__gte=start, finished_at__lt=end)
     figures = Scene.objects.aggregate(
         scenes_finished=Count("pk", filter=finished),
         scenes_awarded=Count("pk", filter=finished & Q(xp_given=True)),
         scenes_awaiting_xp=Count("pk", filter=Q(finished=True, xp_given=False)),
+        scenes_created=Count("pk", filter=Q(created_at__gte=start, created_at__lt=end)),
     )
+    award_rate = percent(figures["scenes_awarded"], figures["scenes_finished"])
     return {
-        **figures,
-        "award_rate": percent(figures["scenes_awarded"], figures["scenes_finished"]),
+        "scenes_finished": figures["scenes_finished"],
+        "scenes_awarded": figures["scenes_awarded"],
+        "scenes_awaiting_xp": figures["scenes_awaiting_xp"],
+        "award_rate": award_rate,
         "award_success_rate": award_success_rate,
+        # The original report's names, still read from cron logs.
+        "total_scenes": figures["scenes_created"],
+        "finished_scenes": figures["scenes_finished"],
+        "scenes_with_xp_awarded": figures["scenes_awarded"],
+        "xp_award_rate": award_rate,
     }
 
 
@@ -228,6 +241,11 @@ def collect_character_stats() -> dict:
         "total": figures["total"],
         "by_status": counts,
         "average_xp": None if average is None else round(float(average), 2),
+        # The original report's names: the total, and the count per status by its label.
+        "total_characters": figures["total"],
+        "status_breakdown": {
+            Status(status).label.lower(): counts[status] for status in Status.values
+        },
     }
 
 

@@ -40,8 +40,9 @@ def fmt(value, unit: str = "", *, none: str = "no data") -> str:
     return str(value)
 
 
-def render_json(data: dict) -> str:
-    return json.dumps(data, indent=2, cls=DjangoJSONEncoder)
+def render_json(data: dict, indent: int | None = None) -> str:
+    """One line by default (the cron log is one document per line); ``indent`` for people."""
+    return json.dumps(data, indent=indent or None, cls=DjangoJSONEncoder)
 
 
 def _alert_line(alert: dict) -> str:

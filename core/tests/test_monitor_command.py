@@ -111,7 +111,13 @@ def test_json_is_one_document_with_the_documented_keys():
         "all",
     }
     assert "scenes_awaiting_xp" in checks["scene_xp_awards"]
-    assert set(checks["character_stats"]) == {"total", "by_status", "average_xp"}
+    assert set(checks["character_stats"]) == {
+        "total",
+        "by_status",
+        "average_xp",
+        "total_characters",
+        "status_breakdown",
+    }
     assert checks["database"]["vendor"] == connection.vendor
     for metric in data["metrics"].values():
         assert {"value", "target", "threshold", "state"} <= set(metric)

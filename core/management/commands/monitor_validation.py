@@ -22,6 +22,7 @@ from core.monitoring.snapshots import save_snapshot
 
 EXIT_UNHEALTHY = 1
 EXIT_USAGE = 2
+MAX_INDENT = 8
 
 
 def parse_period(value: str) -> int:
@@ -39,6 +40,16 @@ def parse_period(value: str) -> int:
     return hours
 
 
+def parse_indent(value: str) -> int:
+    """``--indent`` as a whole number of spaces from 0 (one line) to ``MAX_INDENT``."""
+    if not (value.isdigit() and int(value) <= MAX_INDENT):
+        raise CommandError(
+            f"--indent must be a whole number of spaces from 0 to {MAX_INDENT}, not {value!r}.",
+            returncode=EXIT_USAGE,
+        )
+    return int(value)
+
+
 class Command(BaseCommand):
     requires_system_checks = []
     help = (
@@ -51,7 +62,15 @@ class Command(BaseCommand):
             "--json",
             action="store_true",
             dest="as_json",
-            help="Print one JSON document (schema in docs/deployment/monitoring.md), nothing else.",
+            help="Print the report as one JSON document on one line, nothing else (schema: "
+            "docs/deployment/monitor_report.schema.json).",
+        )
+        parser.add_argument(
+            "--indent",
+            default="0",
+            metavar="N",
+            help=f"With --json: indent by N spaces (0 to {MAX_INDENT}) over many lines, for "
+            "people. The default, 0, prints one line, as the cron log needs.",
         )
         parser.add_argument(
             "--alert",
@@ -71,8 +90,20 @@ class Command(BaseCommand):
             help="Also list the rows behind each integrity count and the slowest operations.",
         )
 
-    def handle(self, *args, as_json: bool, alert: bool, period: str, verbose: bool, **options):
+    def handle(
+        self,
+        *args,
+        as_json: bool,
+        alert: bool,
+        period: str,
+        verbose: bool,
+        indent: str,
+        **options,
+    ):
         hours = parse_period(period)
+        spaces = parse_indent(indent)
+        if spaces and not as_json:
+            raise CommandError("--indent only applies to --json.", returncode=EXIT_USAGE)
         try:
             validate()
             report = build_report(period_hours=hours, verbose=verbose)
@@ -90,7 +121,7 @@ class Command(BaseCommand):
             data = report.data
             if notification is not None:
                 data = {**data, "notification": notification.as_dict()}
-            self.stdout.write(render_json(data))
+            self.stdout.write(render_json(data, indent=spaces))
         else:
             self.stdout.write(
                 render_text(
