@@ -3,7 +3,7 @@
 The work lives in ``core.monitoring``; this command parses the options, picks the
 output and turns the verdict into an exit status for cron and monitoring agents:
 0 healthy, 1 degraded or critical, 2 could not check (usage, settings, a database that
-cannot be read).
+cannot be read or holds none of tg's tables).
 
 Django's system checks are not run first: a monitoring-settings mistake must read as
 "could not check" (2, one line naming the key), not as a ``SystemCheckError`` (1, which
@@ -19,6 +19,7 @@ from core.monitoring.alerting import notify
 from core.monitoring.config import MAX_PERIOD_HOURS, validate
 from core.monitoring.render import render_json, render_text
 from core.monitoring.snapshots import save_snapshot
+from core.schema import no_tg_tables_message
 
 EXIT_UNHEALTHY = 1
 EXIT_USAGE = 2
@@ -106,6 +107,9 @@ class Command(BaseCommand):
             raise CommandError("--indent only applies to --json.", returncode=EXIT_USAGE)
         try:
             validate()
+            refusal = no_tg_tables_message()
+            if refusal:
+                raise CommandError(refusal, returncode=EXIT_USAGE)
             report = build_report(period_hours=hours, verbose=verbose)
             notification = notify(report.data) if alert else None
             save_snapshot(report.data, notification)

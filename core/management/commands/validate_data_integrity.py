@@ -2,7 +2,7 @@
 
 Run before ``migrate`` adds the validation constraints (to find and fix what would make
 it fail) and after (to verify). Exit status: 0 no issues remain, 1 issues remain,
-2 could not check (usage, settings or connection error).
+2 could not check (usage, settings, connection, or a database without tg's tables).
 The checks live in ``core.integrity``; the workflow and the JSON schema are documented
 in docs/deployment/validation_workflow.md. Django's system checks are not run first: a
 settings mistake is exit 2 with one line, not a ``SystemCheckError`` (exit 1, "issues").
@@ -26,6 +26,7 @@ from core.integrity import (
     run_checks,
 )
 from core.monitoring.config import validate as validate_monitoring_settings
+from core.schema import no_tg_tables_message
 
 OK, FAIL, SKIP = "✓", "✗", "–"
 MAX_LIMIT = 10_000
@@ -43,7 +44,7 @@ class Command(BaseCommand):
         "Check (and with --fix, repair) every integrity rule: trait ranges, XP, statuses, "
         "storyteller duplicates, scene XP, the XP ledger and stale XP requests. "
         "Exit status 0: no issues, 1: issues remain, 2: could not check (usage, settings, "
-        "connection)."
+        "connection, no tg tables)."
     )
 
     def add_arguments(self, parser):
@@ -128,16 +129,20 @@ class Command(BaseCommand):
         return names or None
 
     def _connect(self) -> None:
-        """Refuse (exit 2) bad monitoring settings or an unreachable database."""
+        """Refuse (exit 2) bad monitoring settings, an unreachable database, or one that
+        holds none of tg's tables (a wrong DATABASE_URL would otherwise read as clean)."""
         try:
             validate_monitoring_settings()
         except ImproperlyConfigured as error:
             raise CommandError(f"settings: {error}", returncode=2) from None
         try:
             connection.ensure_connection()
+            refusal = no_tg_tables_message()
         except DatabaseError as error:
             reason = " ".join(str(error).split()) or type(error).__name__
             raise CommandError(f"Cannot connect to the database: {reason}", returncode=2) from None
+        if refusal:
+            raise CommandError(refusal, returncode=2)
 
     def _fix(self, names, *, dry_run: bool, examples: int) -> FixReport:
         try:
