@@ -14,9 +14,11 @@ from django.db import connection
 from django.db.models import Aggregate, Avg, Count, FloatField, Max, Q
 
 from characters.models import Character, Status
-from core.models import Operation, OperationRecord, Outcome
+from core.models import MonitorSnapshot, Operation, OperationRecord, Outcome
 from core.operations import RECORD_FIELDS
 from game.models import Scene, SpendStatus, XPSpendingRequest
+
+from .config import option
 
 CACHE_PROBE_KEY = "tg:health:probe"
 
@@ -250,8 +252,20 @@ def collect_character_stats() -> dict:
 
 
 def collect_database() -> dict:
-    """The vendor and, on PostgreSQL, the server's deadlock counter for tg's database."""
-    section = {"vendor": connection.vendor, "deadlocks": None}
+    """The vendor, the rows and retention of the monitoring tables and, on PostgreSQL,
+    the server's deadlock counter for tg's database."""
+    section = {
+        "vendor": connection.vendor,
+        "deadlocks": None,
+        "table_rows": {
+            "operation_records": OperationRecord.objects.count(),
+            "monitor_snapshots": MonitorSnapshot.objects.count(),
+        },
+        "retention_days": {
+            "operation_records": option("OPERATION_RETENTION_DAYS"),
+            "monitor_snapshots": option("SNAPSHOT_RETENTION_DAYS"),
+        },
+    }
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(

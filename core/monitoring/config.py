@@ -212,6 +212,9 @@ OPTIONS: dict[str, Option] = {
     "SNAPSHOT_RETENTION_DAYS": Option(
         90, int, env="TG_MONITOR_RETENTION_DAYS", minimum=1, maximum=36600
     ),
+    "OPERATION_RETENTION_DAYS": Option(
+        90, int, env="TG_OPERATION_RETENTION_DAYS", minimum=1, maximum=36600
+    ),
     "TOKEN": Option("", str, env="TG_MONITOR_TOKEN"),
     "STALE_AFTER_MINUTES": Option(
         120, int, env="TG_MONITOR_STALE_MINUTES", minimum=1, maximum=527040

@@ -174,13 +174,17 @@ def _operations_lines(operations: dict) -> list[str]:
 
 def _character_lines(stats: dict, database: dict) -> list[str]:
     by_status = ", ".join(f"{status} {count}" for status, count in stats["by_status"].items())
+    rows, retention = database["table_rows"], database["retention_days"]
     lines = [
         f"Characters: {stats['total']} ({by_status}); average XP {fmt(stats['average_xp'])}",
         f"Database: {database['vendor']}",
+        f"Kept: {rows['operation_records']} operation record(s) "
+        f"({retention['operation_records']} days), {rows['monitor_snapshots']} snapshot(s) "
+        f"({retention['monitor_snapshots']} days)",
     ]
     if database["deadlocks"] is not None:
         since = database.get("deadlocks_since") or "the server started"
-        lines[-1] += f", {database['deadlocks']} deadlock(s) since {since}"
+        lines[1] += f", {database['deadlocks']} deadlock(s) since {since}"
     return lines
 
 

@@ -35,6 +35,11 @@ def one_line_refusal(result) -> str:
             "TG_MONITOR_RETENTION_DAYS must be a whole number from 1 to 36600, got '-1'.",
         ),
         (
+            "TG_OPERATION_RETENTION_DAYS",
+            "0",
+            "TG_OPERATION_RETENTION_DAYS must be a whole number from 1 to 36600, got '0'.",
+        ),
+        (
             "TG_MONITOR_MIN_SAMPLE",
             "many",
             "TG_MONITOR_MIN_SAMPLE must be a whole number from 1 to 1000000, got 'many'.",
@@ -149,6 +154,7 @@ def test_the_setting_holds_exactly_what_the_environment_sets():
         "ALERT_EMAILS": ["a@example.test", "b@example.test"],
         "ALERT_COOLDOWN_HOURS": 7,
         "SNAPSHOT_RETENTION_DAYS": 7,
+        "OPERATION_RETENTION_DAYS": 7,
         "TOKEN": "t",
         "STALE_AFTER_MINUTES": 7,
         "ENDPOINT_CACHE_SECONDS": 7,

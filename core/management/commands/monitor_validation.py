@@ -18,6 +18,7 @@ from core.monitoring import build_report
 from core.monitoring.alerting import notify
 from core.monitoring.config import MAX_PERIOD_HOURS, validate
 from core.monitoring.render import render_json, render_text
+from core.monitoring.retention import prune_operation_records
 from core.monitoring.snapshots import save_snapshot
 from core.schema import no_tg_tables_message
 
@@ -53,6 +54,7 @@ def parse_indent(value: str) -> int:
 
 class Command(BaseCommand):
     requires_system_checks = []
+
     help = (
         "Report tg's health over the last --period hours: data integrity, XP activity and "
         "operations, scene awards, characters. Exit 0 healthy, 1 degraded/critical, 2 error."
@@ -113,6 +115,7 @@ class Command(BaseCommand):
             report = build_report(period_hours=hours, verbose=verbose)
             notification = notify(report.data) if alert else None
             save_snapshot(report.data, notification)
+            prune_operation_records()
         except ImproperlyConfigured as exc:
             raise CommandError(f"settings: {exc}", returncode=EXIT_USAGE) from None
         except DatabaseError as exc:
