@@ -193,8 +193,8 @@ def test_metrics_are_in_prometheus_text_format(client):
     assert 'tg_metric_breached{metric="monitor_stale"} 0.0' in lines
     assert 'tg_metric_no_data{metric="scene_xp_award_success_rate"} 1.0' in lines
     assert 'tg_xp_operations{operation="xp_spend",outcome="rejected"} 1.0' in lines
-    assert 'tg_xp_operation_duration_ms{operation="xp_spend",quantile="1"} 40.0' in lines
-    assert "tg_integrity_issues_total 0.0" in lines
+    assert 'tg_xp_operation_duration_max_seconds{operation="xp_spend"} 0.04' in lines
+    assert 'tg_integrity_issues{check="xp_ledger"} 0.0' in lines
     assert any(line.startswith("tg_monitor_last_snapshot_timestamp_seconds ") for line in lines)
 
 
