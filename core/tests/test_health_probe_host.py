@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from .processes import manage, python
+from .processes import ROOT, manage, python
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +83,17 @@ def test_production_without_allowed_hosts_refuses_to_start_with_one_line(tmp_pat
         "ImproperlyConfigured: The environment variable ALLOWED_HOSTS must be set "
         "(comma-separated values).\n"
     )
+
+
+def test_the_readme_states_the_allowed_hosts_default_the_settings_have():
+    readme = (ROOT / "README.md").read_text()
+    [row] = [line for line in readme.splitlines() if line.startswith("| `ALLOWED_HOSTS` |")]
+    development = python(
+        "-c",
+        "import django; django.setup(); from django.conf import settings; "
+        "print(','.join(settings.ALLOWED_HOSTS))",
+        env={"DJANGO_SETTINGS_MODULE": "tg.settings.development"},
+    )
+
+    assert row.endswith("| `127.0.0.1,localhost` in development; none in production: required |")
+    assert development.stdout == "127.0.0.1,localhost\n"

@@ -1,6 +1,6 @@
 """``/metrics`` parses with the official client's parser and follows Prometheus' naming
 conventions (what ``promtool check metrics`` checks): base units, ``_total`` only on
-counters, quantiles only on summaries."""
+counters, quantiles only on summaries; the renamed series are mapped in the docs."""
 
 import re
 from datetime import timedelta
@@ -14,6 +14,8 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.models import Operation, OperationRecord, Outcome
+
+from .processes import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +111,31 @@ def test_the_database_deadlock_counter_is_a_counter(exposition):
     assert family.type == "counter"
     assert [s.name for s in family.samples] == ["tg_database_deadlocks_total"]
     assert connection.vendor == "postgresql"
+
+
+def renamed_series() -> list[tuple[str, str]]:
+    """(before, now) rows of the renaming table in docs/deployment/monitoring.md."""
+    doc = (ROOT / "docs" / "deployment" / "monitoring.md").read_text()
+    section = doc.split("### Series renamed", 1)[1].split("\n#", 1)[0]
+    return re.findall(r"^\| `([^`]+)` \| (.+) \|$", section, flags=re.MULTILINE)
+
+
+POSTGRESQL_ONLY = {"tg_database_deadlocks_total"}
+
+
+def test_the_docs_map_every_old_name_to_one_the_endpoint_serves(exposition):
+    served = {sample.name for family in families(exposition) for sample in family.samples}
+    if connection.vendor != "postgresql":
+        served |= POSTGRESQL_ONLY
+    rows = renamed_series()
+
+    assert {old.split("{")[0] for old, _ in rows} >= {
+        "tg_monitor_period_hours",
+        "tg_integrity_issues_total",
+        "tg_xp_operation_duration_ms",
+        "tg_database_deadlocks",
+    }
+    for old, new in rows:
+        assert old.split("{")[0] not in served, old
+        names = re.findall(r"tg_[a-z0-9_]+", new)
+        assert names and all(name in served for name in names), (old, new)

@@ -5,12 +5,13 @@ not the environment) makes both operator commands exit 2 with one line naming th
 and blocks nothing else."""
 
 import json
+import re
 
 import pytest
 
 from core.monitoring.config import OPTIONS
 
-from .processes import manage, python
+from .processes import ROOT, manage, python
 
 
 def one_line_refusal(result) -> str:
@@ -227,3 +228,28 @@ def test_a_mistyped_monitoring_setting_blocks_no_other_command(settings_with):
     )
     assert migrations.returncode == 0, migrations.stderr
     assert migrations.stdout.startswith("core\n")
+
+
+def documented_settings() -> dict[str, tuple[str, str]]:
+    """{key: (variable, allowed)} from the settings table of docs/deployment/monitoring.md."""
+    doc = (ROOT / "docs" / "deployment" / "monitoring.md").read_text()
+    section = doc.split("## Settings and environment variables", 1)[1].split("\n## ", 1)[0]
+    table = {}
+    for row in section.splitlines():
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        if len(cells) != 5 or not cells[1].startswith("`"):
+            continue
+        for key in re.findall(r"`([A-Z_]+)`", cells[1]):
+            table[key] = (cells[0].strip("`"), cells[3])
+    return table
+
+
+def test_the_documented_settings_are_exactly_the_options_with_their_variables_and_ranges():
+    table = documented_settings()
+
+    assert set(table) == set(OPTIONS)
+    for key, spec in OPTIONS.items():
+        variable, allowed = table[key]
+        assert variable == spec.env, key
+        if spec.minimum is not None:
+            assert allowed == f"{spec.minimum}–{spec.maximum}", key
