@@ -64,7 +64,7 @@ def busy_period(make_human, storyteller, chronicle):
     """A period with every section filled: requests, decisions, a scene award, refusals,
     failures, and one integrity issue."""
     ada = make_human("Ada", xp=30)
-    first = ada.spend_xp("strength", "Strength", 8, "attribute")
+    first = ada.spend_xp("strength", "Strength", 4, "attribute")
     second = ada.spend_xp("alertness", "Alertness", 3, "ability")
     ada.spend_xp("brawl", "Brawl", 3, "ability")
     ada.approve_xp_spend(first.pk, "strength", 2, storyteller)
