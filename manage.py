@@ -7,9 +7,16 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tg.settings.development")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    try:
+        execute_from_command_line(sys.argv)
+    except ImproperlyConfigured as exc:
+        # A setting that is missing, malformed or out of range (tg/settings/env.py names
+        # the variable): one line and exit 2, "could not run", rather than a traceback.
+        sys.stderr.write(f"ImproperlyConfigured: {exc}\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

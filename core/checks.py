@@ -1,16 +1,28 @@
-"""Django system checks for tg's own settings, so that a misconfiguration stops
-``manage.py check`` and every management command before it can break a page."""
+"""Django system checks for tg's own settings.
 
-from django.core.checks import Error, register
+A monitoring-settings mistake is a warning (``tg.W001``), not an error: it must not
+stop ``migrate`` or the web server, which do not depend on it. ``monitor_validation``
+and ``validate_data_integrity`` refuse to run with it (exit 2, one line naming the
+key), and the monitoring endpoints answer 503 naming it.
+"""
+
+from django.core.checks import Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 
 @register()
 def monitoring_settings(app_configs, **kwargs):
-    from core.monitoring.config import check_overrides
+    from core.monitoring.config import validate
 
     try:
-        check_overrides()
+        validate()
     except ImproperlyConfigured as exc:
-        return [Error(str(exc), hint="See docs/deployment/monitoring.md.", id="tg.E001")]
+        return [
+            Warning(
+                str(exc),
+                hint="monitor_validation and validate_data_integrity refuse to run until it "
+                "is fixed. See docs/deployment/monitoring.md.",
+                id="tg.W001",
+            )
+        ]
     return []

@@ -1,7 +1,12 @@
-"""Health endpoints: is the site up (``/health/``), is it healthy (``/health/validation/``,
-``/metrics``).
+"""Health endpoints: can this instance serve (``/health/``), is tg healthy
+(``/health/validation/``, ``/metrics``).
 
-``/health/`` is for load balancers: public, cheap, and it reveals no data.
+``/health/`` is for load balancers: public, cheap, and it reveals no data. It is a
+liveness check: 200 as long as the database answers. The cache only speeds pages up
+(sessions live in the database), so a cache outage is reported as ``degraded`` in its
+body, not as a 503 that would take every instance out of the pool; the monitoring
+report judges it (``cache_available``). ``core.middleware.HealthProbeMiddleware``
+serves it whatever the ``Host`` header.
 The two monitoring endpoints serve the ``monitor_validation`` report to staff users or
 to a monitoring tool holding the ``TG_MONITOR_TOKEN`` bearer token. They compute the
 report live (the last ``ENDPOINT_PERIOD_HOURS``) rather than reading the last cron
@@ -18,14 +23,16 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from core.monitoring import build_report
+from core.monitoring.collect import cache_answers
 from core.monitoring.config import option
 from core.monitoring.render import render_prometheus
 
 REPORT_CACHE_KEY = "tg:monitoring:endpoint-report"
+HEALTH_PATH = "/health/"
 
 
 def _quiet(response):
@@ -37,28 +44,24 @@ def _quiet(response):
 
 
 @never_cache
-@require_GET
+@require_safe
 def health(request):
-    """Can this process serve? Database and cache reachable. Reveals no data."""
-    components = {}
+    """Can this process serve? 200 while the database answers (the cache may be
+    ``degraded``), 503 when it does not. Reveals no data."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        components["database"] = "ok"
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
-        components["database"] = "unavailable"
-    try:
-        cache.set("tg:health", "1", 10)
-        components["cache"] = "ok" if cache.get("tg:health") == "1" else "unavailable"
-    except Exception:  # noqa: BLE001
-        components["cache"] = "unavailable"
-    ok = all(v == "ok" for v in components.values())
-    return _quiet(
-        JsonResponse(
-            {"status": "ok" if ok else "unavailable", "components": components},
-            status=200 if ok else 503,
-        )
-    )
+        database = "ok"
+    except Exception:  # noqa: BLE001 - any failure means "cannot serve"
+        database = "unavailable"
+    components = {"database": database, "cache": "ok" if cache_answers() else "degraded"}
+    if database != "ok":
+        status, code = "unavailable", 503
+    elif components["cache"] != "ok":
+        status, code = "degraded", 200
+    else:
+        status, code = "ok", 200
+    return _quiet(JsonResponse({"status": status, "components": components}, status=code))
 
 
 def _authorized(request) -> bool:

@@ -19,13 +19,15 @@ apt_install() {
 }
 
 find_python() {
-    for candidate in python3.11 python3; do
+    # Python 3.11 or newer (Django 5.2 supports up to 3.13; tg is tested on 3.11, which
+    # is preferred when several are installed).
+    for candidate in python3.11 python3.12 python3.13 python3; do
         if command -v "$candidate" >/dev/null &&
-            "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+            "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))'; then
             echo "$candidate"; return 0
         fi
     done
-    echo "error: Python 3.11 is required (python3.11 or python3 on PATH)" >&2
+    echo "error: Python 3.11 or newer is required (python3.11 or python3 on PATH)" >&2
     return 1
 }
 

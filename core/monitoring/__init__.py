@@ -7,8 +7,17 @@
 ``render``     text, JSON, Prometheus and alert messages from that data
 ``alerting``   email and webhook delivery, cooldown and recovery notices
 ``snapshots``  one stored snapshot per run, pruned after the retention period
+
+``config`` is imported by tg/settings before the app registry exists, so this package
+imports ``report`` (and through it the models) only when ``build_report`` is asked for.
 """
 
-from .report import Report, build_report
-
 __all__ = ["Report", "build_report"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from . import report
+
+        return getattr(report, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

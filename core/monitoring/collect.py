@@ -6,15 +6,21 @@ with the data and the database does the counting. Rates are percentages rounded 
 ``None`` when there was nothing to divide (no data is not a failure).
 """
 
+import secrets
 from datetime import datetime, timedelta
 
+from django.core.cache import cache, caches
 from django.db import connection
 from django.db.models import Aggregate, Avg, Count, FloatField, Max, Q
 
 from characters.models import Character, Status
-from core.models import Operation, OperationRecord, Outcome
+from core.models import MonitorSnapshot, Operation, OperationRecord, Outcome
 from core.operations import RECORD_FIELDS
 from game.models import Scene, SpendStatus, XPSpendingRequest
+
+from .config import option
+
+CACHE_PROBE_KEY = "tg:health:probe"
 
 # Outcomes that mean the operation itself went wrong. ``rejected`` is not one of them:
 # a refusal (not enough XP, a request already decided, a non-storyteller) is the
@@ -69,6 +75,9 @@ def collect_xp_activity(start: datetime, end: datetime) -> dict:
         "denied": figures["denied"],
         "approval_rate": percent(figures["approved"], decided),
         "all_time_pending": figures["all_time_pending"],
+        # The original report's names for the same figures, still read from cron logs.
+        "total_spending_records": figures["total_requests"],
+        "pending_approval": figures["pending"],
     }
 
 
@@ -197,17 +206,27 @@ def collect_xp_operations(start: datetime, end: datetime, period_hours: int) -> 
 
 
 def collect_scene_xp_awards(start: datetime, end: datetime, award_success_rate) -> dict:
-    """Scenes finished in the period and how many got their XP; all scenes still waiting."""
+    """Scenes finished in the period and how many got their XP; all scenes still waiting;
+    scenes created in the period."""
     finished = Q(finished=True, finished_at__gte=start, finished_at__lt=end)
     figures = Scene.objects.aggregate(
         scenes_finished=Count("pk", filter=finished),
         scenes_awarded=Count("pk", filter=finished & Q(xp_given=True)),
         scenes_awaiting_xp=Count("pk", filter=Q(finished=True, xp_given=False)),
+        scenes_created=Count("pk", filter=Q(created_at__gte=start, created_at__lt=end)),
     )
+    award_rate = percent(figures["scenes_awarded"], figures["scenes_finished"])
     return {
-        **figures,
-        "award_rate": percent(figures["scenes_awarded"], figures["scenes_finished"]),
+        "scenes_finished": figures["scenes_finished"],
+        "scenes_awarded": figures["scenes_awarded"],
+        "scenes_awaiting_xp": figures["scenes_awaiting_xp"],
+        "award_rate": award_rate,
         "award_success_rate": award_success_rate,
+        # The original report's names, still read from cron logs.
+        "total_scenes": figures["scenes_created"],
+        "finished_scenes": figures["scenes_finished"],
+        "scenes_with_xp_awarded": figures["scenes_awarded"],
+        "xp_award_rate": award_rate,
     }
 
 
@@ -224,12 +243,29 @@ def collect_character_stats() -> dict:
         "total": figures["total"],
         "by_status": counts,
         "average_xp": None if average is None else round(float(average), 2),
+        # The original report's names: the total, and the count per status by its label.
+        "total_characters": figures["total"],
+        "status_breakdown": {
+            Status(status).label.lower(): counts[status] for status in Status.values
+        },
     }
 
 
 def collect_database() -> dict:
-    """The vendor and, on PostgreSQL, the server's deadlock counter for tg's database."""
-    section = {"vendor": connection.vendor, "deadlocks": None}
+    """The vendor, the rows and retention of the monitoring tables and, on PostgreSQL,
+    the server's deadlock counter for tg's database."""
+    section = {
+        "vendor": connection.vendor,
+        "deadlocks": None,
+        "table_rows": {
+            "operation_records": OperationRecord.objects.count(),
+            "monitor_snapshots": MonitorSnapshot.objects.count(),
+        },
+        "retention_days": {
+            "operation_records": option("OPERATION_RETENTION_DAYS"),
+            "monitor_snapshots": option("SNAPSHOT_RETENTION_DAYS"),
+        },
+    }
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -240,6 +276,25 @@ def collect_database() -> dict:
         section["deadlocks"] = deadlocks
         section["deadlocks_since"] = stats_reset.isoformat() if stats_reset else None
     return section
+
+
+def cache_answers() -> bool:
+    """Whether the default cache stores and returns a value right now.
+
+    A real round trip: with ``IGNORE_EXCEPTIONS`` an unreachable Redis raises nothing,
+    it just forgets, so only reading back what was written tells.
+    """
+    token = secrets.token_hex(8)
+    try:
+        cache.set(CACHE_PROBE_KEY, token, 30)
+        return cache.get(CACHE_PROBE_KEY) == token
+    except Exception:  # noqa: BLE001 - any cache failure means "not answering"
+        return False
+
+
+def collect_cache() -> dict:
+    """The cache backend in use and whether it answers now."""
+    return {"backend": type(caches["default"]).__name__, "available": cache_answers()}
 
 
 def slowest_operations(start: datetime, end: datetime, limit: int) -> list[dict]:

@@ -1,16 +1,24 @@
-"""The monitored figures, their targets, alert thresholds and score weights.
+"""The monitored figures, their targets, alert thresholds and score weights; the
+monitoring settings with their defaults and ranges.
 
 ``METRICS`` is the one list of what ``monitor_validation`` judges. Targets and
 thresholds come from the deployment contract's monitoring table; tg adds the data
-integrity count (any violation is a breach) and, for the HTTP endpoints only, the age
-of the last cron snapshot. ``TG_MONITORING`` in settings may override any threshold,
-target or weight by metric key; everything else about the rule lives here.
+integrity count (any violation is a breach), whether the cache answers and, for the
+HTTP endpoints only, the age of the last cron snapshot. ``TG_MONITORING`` in settings
+may override any threshold, target or weight by metric key; everything else about the
+rule lives here.
+
+``OPTIONS`` is the one list of ``TG_MONITORING`` keys, defaults and ranges. This module
+is imported by tg/settings (``from_environment``), so it must not import models.
 """
 
+import difflib
 from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from tg.settings.env import describe_range, env_int, env_list, env_str, in_range
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,9 @@ class MetricSpec:
     below: bool
     weight: int
     action: str
+    # A rate or a percentile: judged only over at least MIN_SAMPLE operations, since one
+    # slow or failed operation in a quiet hour says nothing about the system.
+    sampled: bool = False
 
     def breached(self, value: float) -> bool:
         return value < self.threshold if self.below else value > self.threshold
@@ -71,6 +82,7 @@ METRICS: tuple[MetricSpec, ...] = (
             "Review errors: `monitor_validation --verbose` lists the failed spends; "
             "look for their error class in the application log."
         ),
+        sampled=True,
     ),
     MetricSpec(
         key="xp_spend_time_p95_ms",
@@ -84,6 +96,7 @@ METRICS: tuple[MetricSpec, ...] = (
             "Performance review: `monitor_validation --verbose` lists the slowest "
             "operations; check database load and long-running transactions."
         ),
+        sampled=True,
     ),
     MetricSpec(
         key="scene_xp_award_success_rate",
@@ -97,6 +110,7 @@ METRICS: tuple[MetricSpec, ...] = (
             "Fix now: a scene award failed for a reason other than a storyteller's "
             "input; `monitor_validation --verbose` and the application log name it."
         ),
+        sampled=True,
     ),
     MetricSpec(
         key="constraint_violations_per_day",
@@ -123,6 +137,7 @@ METRICS: tuple[MetricSpec, ...] = (
             "Code review: XP operations are failing (errors, constraint violations, "
             "deadlocks); the application log has their tracebacks."
         ),
+        sampled=True,
     ),
     MetricSpec(
         key="database_deadlocks_per_day",
@@ -135,6 +150,19 @@ METRICS: tuple[MetricSpec, ...] = (
         action=(
             "Lock analysis: two transactions locked rows in different orders; check "
             "the PostgreSQL log (log_lock_waits) for the statements involved."
+        ),
+    ),
+    MetricSpec(
+        key="cache_available",
+        label="Cache reachable (1 yes, 0 no)",
+        unit="",
+        target=1,
+        threshold=1,
+        below=True,
+        weight=15,
+        action=(
+            "Restart or reach the cache: Redis at REDIS_URL does not answer. Pages are "
+            "still served (sessions come from the database) but slower; /health/ stays 200."
         ),
     ),
 )
@@ -153,30 +181,118 @@ MONITOR_STALE = MetricSpec(
     ),
 )
 
-DEFAULTS = {
-    "ALERT_EMAILS": [],
-    "WEBHOOK_URL": "",
-    "WEBHOOK_TIMEOUT_SECONDS": 5.0,
-    "ALERT_COOLDOWN_HOURS": 6,
-    "SNAPSHOT_RETENTION_DAYS": 90,
-    "TOKEN": "",
-    "STALE_AFTER_MINUTES": 120,
-    "ENDPOINT_PERIOD_HOURS": 24,
-    "ENDPOINT_CACHE_SECONDS": 60,
-    "VERBOSE_EXAMPLES": 5,
-    "CRITICAL_BELOW": 50,
-    "THRESHOLDS": {},
-    "TARGETS": {},
-    "WEIGHTS": {},
+MAX_PERIOD_HOURS = 24 * 366 * 10  # ten years: beyond it there is no data to read
+
+
+@dataclass(frozen=True)
+class Option:
+    """One ``TG_MONITORING`` setting: its default, its type and allowed range, and the
+    environment variable that sets it (if any)."""
+
+    default: object
+    kind: type
+    env: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def allowed(self) -> str:
+        kind = {int: "a whole number", float: "a number", str: "a string"}.get(
+            self.kind, f"a {self.kind.__name__}"
+        )
+        return kind + describe_range(self.minimum, self.maximum)
+
+
+# Every monitoring setting and its default, in one place. tg/settings lists only what
+# the environment sets (``from_environment()``); docs/deployment/monitoring.md explains each.
+OPTIONS: dict[str, Option] = {
+    "ALERT_EMAILS": Option([], list, env="TG_ALERT_EMAILS"),
+    "WEBHOOK_URL": Option("", str, env="TG_ALERT_WEBHOOK_URL"),
+    "WEBHOOK_TIMEOUT_SECONDS": Option(5.0, float, minimum=0.1, maximum=60),
+    "ALERT_COOLDOWN_HOURS": Option(6, int, env="TG_ALERT_COOLDOWN_HOURS", minimum=0, maximum=8784),
+    "SNAPSHOT_RETENTION_DAYS": Option(
+        90, int, env="TG_MONITOR_RETENTION_DAYS", minimum=1, maximum=36600
+    ),
+    "OPERATION_RETENTION_DAYS": Option(
+        90, int, env="TG_OPERATION_RETENTION_DAYS", minimum=1, maximum=36600
+    ),
+    "TOKEN": Option("", str, env="TG_MONITOR_TOKEN"),
+    "STALE_AFTER_MINUTES": Option(
+        120, int, env="TG_MONITOR_STALE_MINUTES", minimum=1, maximum=527040
+    ),
+    "ENDPOINT_PERIOD_HOURS": Option(24, int, minimum=1, maximum=MAX_PERIOD_HOURS),
+    "ENDPOINT_CACHE_SECONDS": Option(
+        60, int, env="TG_MONITOR_CACHE_SECONDS", minimum=0, maximum=86400
+    ),
+    "MIN_SAMPLE": Option(20, int, env="TG_MONITOR_MIN_SAMPLE", minimum=1, maximum=1_000_000),
+    "VERBOSE_EXAMPLES": Option(5, int, minimum=1, maximum=1000),
+    "CRITICAL_BELOW": Option(50, int, minimum=0, maximum=100),
+    "THRESHOLDS": Option({}, dict),
+    "TARGETS": Option({}, dict),
+    "WEIGHTS": Option({}, dict),
 }
+
+
+def from_environment() -> dict:
+    """The settings the environment sets, read and range-checked: for tg/settings.
+
+    A value out of range stops start-up with a message naming the variable.
+    """
+    values = {}
+    for name, spec in OPTIONS.items():
+        if not spec.env:
+            continue
+        if spec.kind is int:
+            value = env_int(spec.env, None, minimum=spec.minimum, maximum=spec.maximum)
+        elif spec.kind is list:
+            value = env_list(spec.env) or None
+        else:
+            value = env_str(spec.env)
+        if value is not None:
+            values[name] = value
+    return values
 
 
 def option(name: str):
     """One ``TG_MONITORING`` value, falling back to tg's default."""
-    return getattr(settings, "TG_MONITORING", {}).get(name, DEFAULTS[name])
+    return getattr(settings, "TG_MONITORING", {}).get(name, OPTIONS[name].default)
 
 
 OVERRIDABLE = (("threshold", "THRESHOLDS"), ("target", "TARGETS"), ("weight", "WEIGHTS"))
+
+
+def validate() -> None:
+    """Refuse a ``TG_MONITORING`` that cannot mean what its author wanted, with one line
+    naming the key: an unknown setting (a typo would silently leave the default in
+    force), a value of the wrong type or out of range, an override of an unknown metric."""
+    configured = getattr(settings, "TG_MONITORING", {})
+    if not isinstance(configured, dict):
+        raise ImproperlyConfigured("TG_MONITORING must be a dict.")
+    for name, value in configured.items():
+        spec = OPTIONS.get(name)
+        if spec is None:
+            close = difflib.get_close_matches(str(name), OPTIONS, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(OPTIONS)}."
+            raise ImproperlyConfigured(
+                f"TG_MONITORING[{name!r}] is not a monitoring setting; {hint}"
+            )
+        if not _valid(spec, value):
+            source = f" (environment variable {spec.env})" if spec.env else ""
+            raise ImproperlyConfigured(
+                f"TG_MONITORING[{name!r}]{source} must be {spec.allowed()}, not {value!r}."
+            )
+    check_overrides()
+
+
+def _valid(spec: Option, value) -> bool:
+    if spec.kind is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif spec.kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif spec.kind is list:
+        ok = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+    else:
+        ok = isinstance(value, spec.kind)
+    return ok and (spec.kind not in (int, float) or in_range(value, spec.minimum, spec.maximum))
 
 
 def check_overrides() -> None:
@@ -207,7 +323,7 @@ def _configured(spec: MetricSpec) -> MetricSpec:
 
 def metric_specs(*, with_staleness: bool = False) -> list[MetricSpec]:
     """The judged metrics with settings applied; the staleness metric for endpoints only."""
-    check_overrides()
+    validate()
     specs = [_configured(spec) for spec in METRICS]
     if with_staleness:
         stale = replace(MONITOR_STALE, threshold=option("STALE_AFTER_MINUTES"))

@@ -10,8 +10,11 @@ from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily
 
 from core.models import Operation, Outcome
+
+from .health import BREACH, CRITICAL, DEGRADED, HEALTHY, INSUFFICIENT_DATA, NO_DATA
 
 # (key in the xp_operations section, column title, recorded outcome)
 OUTCOME_COLUMNS = (
@@ -38,8 +41,9 @@ def fmt(value, unit: str = "", *, none: str = "no data") -> str:
     return str(value)
 
 
-def render_json(data: dict) -> str:
-    return json.dumps(data, indent=2, cls=DjangoJSONEncoder)
+def render_json(data: dict, indent: int | None = None) -> str:
+    """One line by default (the cron log is one document per line); ``indent`` for people."""
+    return json.dumps(data, indent=indent or None, cls=DjangoJSONEncoder)
 
 
 def _alert_line(alert: dict) -> str:
@@ -70,12 +74,19 @@ def render_text(data: dict, *, integrity=(), slowest=None, notification=None) ->
     lines += _activity_lines(checks)
     lines += _operations_lines(checks["xp_operations"])
     lines += _character_lines(checks["character_stats"], checks["database"])
+    lines += _cache_lines(checks["cache"])
     if slowest is not None:
         lines += _slowest_lines(slowest)
     if notification is not None:
         lines += _notification_lines(notification)
     lines += ["", "What to do"] + [f"  - {todo}" for todo in what_to_do(data)]
     return "\n".join(lines)
+
+
+def _state(metric: dict) -> str:
+    if metric["state"] == INSUFFICIENT_DATA:
+        return f"insufficient data ({metric['sample']} < {metric['min_sample']} operations)"
+    return metric["state"]
 
 
 def _metrics_table(metrics: dict) -> str:
@@ -88,7 +99,7 @@ def _metrics_table(metrics: dict) -> str:
                 fmt(metric["value"], metric["unit"]),
                 fmt(metric["target"], metric["unit"]),
                 f"{sign} {fmt(metric['threshold'], metric['unit'])}",
-                metric["state"],
+                _state(metric),
             )
         )
     return _table(rows)
@@ -164,14 +175,23 @@ def _operations_lines(operations: dict) -> list[str]:
 
 def _character_lines(stats: dict, database: dict) -> list[str]:
     by_status = ", ".join(f"{status} {count}" for status, count in stats["by_status"].items())
+    rows, retention = database["table_rows"], database["retention_days"]
     lines = [
         f"Characters: {stats['total']} ({by_status}); average XP {fmt(stats['average_xp'])}",
         f"Database: {database['vendor']}",
+        f"Kept: {rows['operation_records']} operation record(s) "
+        f"({retention['operation_records']} days), {rows['monitor_snapshots']} snapshot(s) "
+        f"({retention['monitor_snapshots']} days)",
     ]
     if database["deadlocks"] is not None:
         since = database.get("deadlocks_since") or "the server started"
-        lines[-1] += f", {database['deadlocks']} deadlock(s) since {since}"
+        lines[1] += f", {database['deadlocks']} deadlock(s) since {since}"
     return lines
+
+
+def _cache_lines(section: dict) -> list[str]:
+    state = "answering" if section["available"] else "NOT ANSWERING (pages served without it)"
+    return [f"Cache: {section['backend']}, {state}"]
 
 
 def _slowest_lines(slowest: list[dict]) -> list[str]:
@@ -251,8 +271,34 @@ def render_alert_text(data: dict, kind: str) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
+# Seconds per unit of the report's durations (milliseconds in JSON, seconds in Prometheus).
+MS = 1000
+DURATION_GAUGES = (
+    ("median", "tg_xp_operation_duration_median_seconds", "Median XP operation time"),
+    ("p95", "tg_xp_operation_duration_p95_seconds", "95th percentile of XP operation time"),
+    ("max", "tg_xp_operation_duration_max_seconds", "Longest XP operation"),
+)
+
+
+class _Families:
+    """A collector that yields ready-made metric families (a counter read from the
+    database cannot be a ``Counter`` object: those only count up in this process)."""
+
+    def __init__(self, families):
+        self.families = families
+
+    def collect(self):
+        return self.families
+
+
 def render_prometheus(data: dict) -> bytes:
-    """The report as Prometheus text exposition, from a registry built for this call."""
+    """The report as Prometheus text exposition, from a registry built for this call.
+
+    Naming follows Prometheus' conventions (docs/deployment/monitoring.md maps the
+    older names): base units (seconds), ``_total`` only on counters, no ``quantile``
+    label outside summaries. Everything is a gauge over the report's period except
+    the database's deadlock counter.
+    """
     registry = CollectorRegistry(auto_describe=True)
 
     def gauge(name, doc, labels=()):
@@ -260,42 +306,54 @@ def render_prometheus(data: dict) -> bytes:
 
     gauge("tg_health_score", "Health score 0-100").set(data["health_score"])
     status = gauge("tg_health_status", "1 for the current status", ("status",))
-    for name in ("healthy", "degraded", "critical"):
+    for name in (HEALTHY, DEGRADED, CRITICAL):
         status.labels(name).set(1 if data["status"] == name else 0)
-    gauge("tg_monitor_period_hours", "Hours measured").set(data["period_hours"])
+    gauge("tg_monitor_period_seconds", "Length of the measured period").set(
+        data["period_hours"] * 3600
+    )
     gauge("tg_monitor_alerts", "Thresholds crossed").set(len(data["alerts"]))
     if data.get("last_snapshot"):
         last = datetime.fromisoformat(data["last_snapshot"]).timestamp()
         gauge("tg_monitor_last_snapshot_timestamp_seconds", "Last cron run").set(last)
 
-    value = gauge("tg_metric_value", "Judged metric value", ("metric",))
+    value = gauge("tg_metric_value", "Judged metric value, in the metric's unit", ("metric",))
     threshold = gauge("tg_metric_threshold", "Alert threshold", ("metric",))
     breached = gauge("tg_metric_breached", "1 when the threshold is crossed", ("metric",))
     no_data = gauge("tg_metric_no_data", "1 when nothing was measured", ("metric",))
+    insufficient = gauge(
+        "tg_metric_insufficient_data",
+        "1 when a rate or percentile has too small a sample to be judged",
+        ("metric",),
+    )
+    sample = gauge("tg_metric_sample", "Operations a rate or percentile is over", ("metric",))
     for key, metric in data["metrics"].items():
         if metric["value"] is not None:
             value.labels(key).set(metric["value"])
         threshold.labels(key).set(metric["threshold"])
-        breached.labels(key).set(1 if metric["state"] == "breach" else 0)
-        no_data.labels(key).set(1 if metric["state"] == "no_data" else 0)
+        breached.labels(key).set(1 if metric["state"] == BREACH else 0)
+        no_data.labels(key).set(1 if metric["state"] == NO_DATA else 0)
+        insufficient.labels(key).set(1 if metric["state"] == INSUFFICIENT_DATA else 0)
+        if metric.get("sample") is not None:
+            sample.labels(key).set(metric["sample"])
 
     checks = data["checks"]
-    integrity = checks["data_integrity"]
     issues = gauge("tg_integrity_issues", "Violations per integrity check", ("check",))
-    for name, count in integrity.items():
+    for name, count in checks["data_integrity"].items():
         if name not in ("total", "healthy", "skipped") and count is not None:
             issues.labels(name).set(count)
-    gauge("tg_integrity_issues_total", "All integrity violations").set(integrity["total"])
 
     outcomes = gauge("tg_xp_operations", "XP operations in the period", ("operation", "outcome"))
-    durations = gauge("tg_xp_operation_duration_ms", "Duration", ("operation", "quantile"))
+    durations = {
+        key: gauge(name, doc + " in the period", ("operation",))
+        for key, name, doc in DURATION_GAUGES
+    }
     for name in Operation.values:
         op = checks["xp_operations"][name]
         for key, _, outcome in OUTCOME_COLUMNS:
             outcomes.labels(name, outcome).set(op[key])
-        for quantile, key in (("0.5", "median"), ("0.95", "p95"), ("1", "max")):
+        for key, metric in durations.items():
             if op["time_ms"][key] is not None:
-                durations.labels(name, quantile).set(op["time_ms"][key])
+                metric.labels(name).set(op["time_ms"][key] / MS)
 
     activity = checks["xp_activity"]
     requests = gauge("tg_xp_requests", "XP requests created in the period", ("status",))
@@ -313,8 +371,19 @@ def render_prometheus(data: dict) -> bytes:
         characters.labels(key).set(count)
     if stats["average_xp"] is not None:
         gauge("tg_characters_average_xp", "Average XP").set(stats["average_xp"])
-    if checks["database"]["deadlocks"] is not None:
-        gauge("tg_database_deadlocks", "pg_stat_database deadlocks").set(
-            checks["database"]["deadlocks"]
+
+    database = checks["database"]
+    rows = gauge("tg_database_table_rows", "Rows kept in a monitoring table", ("table",))
+    for table, count in database["table_rows"].items():
+        rows.labels(table).set(count)
+    gauge("tg_cache_up", "1 when the cache (Redis) answers").set(
+        1 if checks["cache"]["available"] else 0
+    )
+    if database["deadlocks"] is not None:
+        deadlocks = CounterMetricFamily(
+            "tg_database_deadlocks",
+            "Deadlocks in tg's database since the server's statistics were reset",
+            value=database["deadlocks"],
         )
+        registry.register(_Families([deadlocks]))
     return generate_latest(registry)

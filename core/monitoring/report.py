@@ -37,6 +37,22 @@ class Report:
         return self.data["status"] == "healthy"
 
 
+def _judged(operation: dict) -> int:
+    """Operations a success rate is computed over: successes and failures, not refusals."""
+    return operation["total"] - operation["rejected"]
+
+
+def metric_samples(checks: dict) -> dict:
+    """How many operations each rate and percentile was measured over."""
+    ops = checks["xp_operations"]
+    return {
+        "xp_spend_success_rate": _judged(ops["xp_spend"]),
+        "xp_spend_time_p95_ms": ops["xp_spend"]["total"],
+        "scene_xp_award_success_rate": _judged(ops["scene_award"]),
+        "transaction_rollback_rate": ops["all"]["total"],
+    }
+
+
 def metric_values(checks: dict) -> dict:
     """The judged figures, taken from the collected sections (None: no data)."""
     ops = checks["xp_operations"]
@@ -51,6 +67,7 @@ def metric_values(checks: dict) -> dict:
         ),
         "transaction_rollback_rate": ops["all"]["rollback_rate"],
         "database_deadlocks_per_day": ops["all"]["deadlocks_per_day"] if any_operation else None,
+        "cache_available": 1 if checks["cache"]["available"] else 0,
     }
 
 
@@ -80,6 +97,7 @@ def build_report(
         ),
         "character_stats": collect.collect_character_stats(),
         "database": collect.collect_database(),
+        "cache": collect.collect_cache(),
     }
     values = metric_values(checks)
     forced = set()
@@ -96,7 +114,12 @@ def build_report(
             forced.add("monitor_stale")
         else:
             values["monitor_stale"] = round((end - last).total_seconds() / 60, 1)
-    verdict = judge(metric_specs(with_staleness=with_staleness), values, forced=forced)
+    verdict = judge(
+        metric_specs(with_staleness=with_staleness),
+        values,
+        samples=metric_samples(checks),
+        forced=forced,
+    )
     data.update(
         status=verdict["status"],
         health_score=verdict["health_score"],

@@ -73,7 +73,7 @@ def alert_emails(settings):
     settings.TG_MONITORING = {**settings.TG_MONITORING, "ALERT_EMAILS": ["oncall@example.test"]}
 
 
-def failing_spends(count=10):
+def failing_spends(count=20):
     when = timezone.now() - timedelta(minutes=10)
     OperationRecord.objects.bulk_create(
         OperationRecord(operation="xp_spend", outcome="error", duration_ms=5, created_at=when)

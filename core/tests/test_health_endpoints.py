@@ -1,6 +1,5 @@
 """``/health/`` (public liveness), ``/health/validation/`` and ``/metrics`` (protected)."""
 
-import socket
 from datetime import timedelta
 from io import StringIO
 
@@ -10,6 +9,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from core.models import MonitorSnapshot, OperationRecord
+from tg.settings.base import redis_cache
+
+from .processes import closed_port
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +25,8 @@ def monitoring(settings):
         "TOKEN": TOKEN,
         "ENDPOINT_CACHE_SECONDS": 0,
         "STALE_AFTER_MINUTES": 120,
+        # A few failed operations are enough to make the report unhealthy here.
+        "MIN_SAMPLE": 1,
     }
     cache.clear()
 
@@ -49,22 +53,16 @@ def test_health_says_ok_when_database_and_cache_answer(client):
     assert response.json() == {"status": "ok", "components": {"database": "ok", "cache": "ok"}}
 
 
-def test_health_is_503_when_the_cache_is_unreachable(client, settings):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{port}/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
-        }
-    }
+def test_health_stays_200_and_reports_the_cache_degraded_when_redis_is_unreachable(
+    client, settings
+):
+    """Liveness: a cache outage must not take the instance out of the load balancer."""
+    settings.CACHES = {"default": redis_cache(f"redis://127.0.0.1:{closed_port()}/0")}
     response = client.get("/health/")
-    assert response.status_code == 503
+    assert response.status_code == 200
     assert response.json() == {
-        "status": "unavailable",
-        "components": {"database": "ok", "cache": "unavailable"},
+        "status": "degraded",
+        "components": {"database": "ok", "cache": "degraded"},
     }
 
 
@@ -195,8 +193,8 @@ def test_metrics_are_in_prometheus_text_format(client):
     assert 'tg_metric_breached{metric="monitor_stale"} 0.0' in lines
     assert 'tg_metric_no_data{metric="scene_xp_award_success_rate"} 1.0' in lines
     assert 'tg_xp_operations{operation="xp_spend",outcome="rejected"} 1.0' in lines
-    assert 'tg_xp_operation_duration_ms{operation="xp_spend",quantile="1"} 40.0' in lines
-    assert "tg_integrity_issues_total 0.0" in lines
+    assert 'tg_xp_operation_duration_max_seconds{operation="xp_spend"} 0.04' in lines
+    assert 'tg_integrity_issues{check="xp_ledger"} 0.0' in lines
     assert any(line.startswith("tg_monitor_last_snapshot_timestamp_seconds ") for line in lines)
 
 

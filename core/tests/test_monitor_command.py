@@ -33,7 +33,7 @@ def run(*args):
     return out.getvalue(), err.getvalue(), 0
 
 
-def failing_spends(count=10, *, hours_ago=1):
+def failing_spends(count=20, *, hours_ago=1):
     when = timezone.now() - timedelta(hours=hours_ago)
     OperationRecord.objects.bulk_create(
         OperationRecord(
@@ -97,6 +97,7 @@ def test_json_is_one_document_with_the_documented_keys():
         "scene_xp_awards",
         "character_stats",
         "database",
+        "cache",
     ]
     checks = data["checks"]
     assert {"total", "healthy"} <= set(checks["data_integrity"])
@@ -112,7 +113,13 @@ def test_json_is_one_document_with_the_documented_keys():
         "all",
     }
     assert "scenes_awaiting_xp" in checks["scene_xp_awards"]
-    assert set(checks["character_stats"]) == {"total", "by_status", "average_xp"}
+    assert set(checks["character_stats"]) == {
+        "total",
+        "by_status",
+        "average_xp",
+        "total_characters",
+        "status_breakdown",
+    }
     assert checks["database"]["vendor"] == connection.vendor
     for metric in data["metrics"].values():
         assert {"value", "target", "threshold", "state"} <= set(metric)
@@ -164,7 +171,7 @@ def test_a_threshold_for_an_unknown_metric_is_a_settings_error(settings):
     assert code == 2 and out == ""
     assert err.startswith(
         "settings: TG_MONITORING['THRESHOLDS'] names an unknown metric 'xp_spend_time'; "
-        "known metrics: constraint_violations_per_day, "
+        "known metrics: cache_available, constraint_violations_per_day, "
     )
     assert not MonitorSnapshot.objects.exists()
 

@@ -115,6 +115,8 @@ def test_real_xp_operations_appear_in_the_report(make_human, storyteller):
         "denied": 1,
         "approval_rate": 50.0,
         "all_time_pending": 0,
+        "total_spending_records": 2,
+        "pending_approval": 0,
     }
 
 
@@ -157,6 +159,10 @@ def test_scene_awards_count_finished_awarded_and_waiting_scenes(chronicle, make_
         "scenes_awaiting_xp": 2,
         "award_rate": 33.33,
         "award_success_rate": 100.0,
+        "total_scenes": 5,  # created in the period
+        "finished_scenes": 3,
+        "scenes_with_xp_awarded": 1,
+        "xp_award_rate": 33.33,
     }
 
 
@@ -173,6 +179,14 @@ def test_character_stats_count_every_status_and_average_the_xp(make_human):
         "total": 3,
         "by_status": {"Un": 1, "Sub": 0, "App": 1, "Ret": 1, "Dec": 0},
         "average_xp": 11.0,
+        "total_characters": 3,
+        "status_breakdown": {
+            "unfinished": 1,
+            "submitted": 0,
+            "approved": 1,
+            "retired": 1,
+            "deceased": 0,
+        },
     }
 
 

@@ -44,6 +44,7 @@ def test_no_activity_at_all_is_healthy_with_no_data():
         "constraint_violations_per_day": "no_data",
         "transaction_rollback_rate": "no_data",
         "database_deadlocks_per_day": "no_data",
+        "cache_available": "ok",
     }
 
 

@@ -98,7 +98,11 @@ def test_check_runs_only_the_named_checks(drifted):
             "ability_range, willpower, age, duplicate_st_relationships, scene_xp, xp_ledger, "
             "duplicate_pending, pending_spends_inactive, lost_dots.",
         ),
-        (["--limit", "0"], "--limit must be at least 1, not 0."),
+        (["--limit", "0"], "--limit must be a whole number from 1 to 10000, not 0."),
+        (
+            ["--limit", "99999999999999999999"],
+            "--limit must be a whole number from 1 to 10000, not 99999999999999999999.",
+        ),
         (["--dry-run"], "--dry-run only makes sense with --fix (the report alone never writes)."),
     ],
 )

@@ -2,15 +2,17 @@
 
 Database and cache are chosen by environment variables so that a newcomer needs
 nothing installed (SQLite, local-memory cache) while production points
-``DATABASE_URL`` at PostgreSQL and ``REDIS_URL`` at Redis.
+``DATABASE_URL`` at PostgreSQL and ``REDIS_URL`` at Redis. Every variable is read
+through ``tg.settings.env``: a value that is malformed or out of range stops start-up
+with one line naming the variable.
 """
 
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
+from core.monitoring.config import from_environment as monitoring_from_environment
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_choice, env_database, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -34,6 +36,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the load balancer's probe is answered before the HTTPS redirect and the
+    # ALLOWED_HOSTS check, which stay in force for every other path.
+    "core.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,35 +72,39 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------
 # SQLite by default; PostgreSQL (or anything dj-database-url parses) from DATABASE_URL.
 DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    "default": env_database(
+        "DATABASE_URL",
+        f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0, maximum=86400),
         conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions ---------------------------------------------------------
+
+
+def redis_cache(url: str) -> dict:
+    """tg's django-redis cache at ``url`` (also used by the tests, on a dead port)."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "CONNECTION_POOL_KWARGS": {"max_connections": 50, "retry_on_timeout": True},
+            "COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor",
+            # A Redis outage degrades to cache misses instead of server errors.
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 1,
+        },
+        "KEY_PREFIX": "tg",
+    }
+
+
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "CONNECTION_POOL_KWARGS": {"max_connections": 50, "retry_on_timeout": True},
-                "COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor",
-                # A Redis outage degrades to cache misses instead of server errors.
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
-            },
-            "KEY_PREFIX": "tg",
-        }
-    }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {
         "default": {
@@ -103,6 +112,10 @@ else:
             "LOCATION": "tg",
         }
     }
+# Errors that IGNORE_EXCEPTIONS swallows go to the "tg.cache" logger, which lets one
+# one-line warning through per minute (LOGGING below) instead of a traceback per call.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "tg.cache"
 
 # Sessions are written to the database and cached: reads come from the cache when it
 # answers and from the database when it does not, so a Redis outage logs no one out.
@@ -135,15 +148,17 @@ AUTHENTICATION_BACKENDS = [
 ]
 # Five wrong passwords for one username from one address lock that pair out for 15
 # minutes; a correct password resets the count. (docs/permissions.md)
-AXES_FAILURE_LIMIT = env_int("TG_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("TG_LOGIN_COOLOFF_MINUTES", 15))
+AXES_FAILURE_LIMIT = env_int("TG_LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env_int("TG_LOGIN_COOLOFF_MINUTES", 15, minimum=1, maximum=1440)
+)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Anyone may create an account without an invitation (off: players join by invitation).
 TG_OPEN_REGISTRATION = env_bool("TG_OPEN_REGISTRATION", False)
 # Days an invitation link stays valid.
-TG_INVITATION_DAYS = env_int("TG_INVITATION_DAYS", 14)
+TG_INVITATION_DAYS = env_int("TG_INVITATION_DAYS", 14, minimum=1, maximum=365)
 
 BOOTSTRAP5 = {
     # Bootstrap's files come from the django-bootstrap-static package, served by tg.
@@ -155,9 +170,9 @@ BOOTSTRAP5 = {
 # --- Email ---------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 # Seconds; a mail server that accepts and never answers must not hang cron or alerts.
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=600)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tg@localhost")
@@ -165,44 +180,36 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("tg admin", addr) for addr in env_list("TG_ADMINS")]
 
 # --- tg domain settings --------------------------------------------------------------
-TG_MAX_SCENE_XP = env_int("TG_MAX_SCENE_XP", 5)
+TG_MAX_SCENE_XP = env_int("TG_MAX_SCENE_XP", 5, minimum=1, maximum=1000)
 # May a storyteller decide requests of (and adjust or award XP to) their own characters?
 # Off: another storyteller of the chronicle decides. On: allowed, recorded as self-decided.
 TG_ALLOW_SELF_DECISIONS = env_bool("TG_ALLOW_SELF_DECISIONS", False)
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {
+        "cache_outage": {"()": "core.log_filters.CacheOutageFilter", "interval_seconds": 60}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"tg": {"level": env_str("TG_LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "tg": {"level": env_choice("TG_LOG_LEVEL", "INFO", LOG_LEVELS)},
+        "tg.cache": {"level": "WARNING", "filters": ["cache_outage"]},
+    },
 }
+
+# `manage.py test` runs the pytest suite (the one scripts/test.sh runs).
+TEST_RUNNER = "tg.test_runner.PytestTestRunner"
 
 # --- Monitoring --------------------------------------------------------------------------
 # monitor_validation, its alerts and the /health/validation/ and /metrics endpoints.
-# Thresholds, targets and score weights default to core.monitoring.config.METRICS (the
-# deployment contract's monitoring table); put only what you change in the dicts below,
-# e.g. "THRESHOLDS": {"xp_spend_time_p95_ms": 800}. See docs/deployment/monitoring.md.
-TG_MONITORING = {
-    # Alert channels: email (falls back to ADMINS when empty) and a Slack-compatible webhook.
-    "ALERT_EMAILS": env_list("TG_ALERT_EMAILS"),
-    "WEBHOOK_URL": env_str("TG_ALERT_WEBHOOK_URL", ""),
-    "WEBHOOK_TIMEOUT_SECONDS": 5.0,
-    # The same unhealthy state is not re-sent within this many hours.
-    "ALERT_COOLDOWN_HOURS": env_int("TG_ALERT_COOLDOWN_HOURS", 6),
-    # Snapshots older than this are deleted by each run.
-    "SNAPSHOT_RETENTION_DAYS": env_int("TG_MONITOR_RETENTION_DAYS", 90),
-    # Bearer token accepted by /health/validation/ and /metrics (empty: staff login only).
-    "TOKEN": env_str("TG_MONITOR_TOKEN", ""),
-    # The endpoints turn unhealthy when the last snapshot is older than this.
-    "STALE_AFTER_MINUTES": env_int("TG_MONITOR_STALE_MINUTES", 120),
-    # The endpoints compute the report live over this period and cache it this long.
-    "ENDPOINT_PERIOD_HOURS": 24,
-    "ENDPOINT_CACHE_SECONDS": env_int("TG_MONITOR_CACHE_SECONDS", 60),
-    # Examples per integrity check and slowest operations listed by --verbose.
-    "VERBOSE_EXAMPLES": 5,
-    "THRESHOLDS": {},
-    "TARGETS": {},
-    "WEIGHTS": {},
-}
+# Only what the environment sets is here (TG_ALERT_*, TG_MONITOR_*, TG_OPERATION_*): every
+# key, default and allowed range is in core.monitoring.config.OPTIONS, and the metric
+# thresholds, targets and weights in core.monitoring.config.METRICS. To change something
+# else, extend the dict in your settings module, e.g.
+#   TG_MONITORING = {**TG_MONITORING, "THRESHOLDS": {"xp_spend_time_p95_ms": 800}}
+# See docs/deployment/monitoring.md.
+TG_MONITORING = monitoring_from_environment()

@@ -2,7 +2,12 @@
 
 The work lives in ``core.monitoring``; this command parses the options, picks the
 output and turns the verdict into an exit status for cron and monitoring agents:
-0 healthy, 1 degraded or critical, 2 usage, settings or connection error.
+0 healthy, 1 degraded or critical, 2 could not check (usage, settings, a database that
+cannot be read or holds none of tg's tables).
+
+Django's system checks are not run first: a monitoring-settings mistake must read as
+"could not check" (2, one line naming the key), not as a ``SystemCheckError`` (1, which
+cron would take for "degraded").
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -11,12 +16,15 @@ from django.db import DatabaseError
 
 from core.monitoring import build_report
 from core.monitoring.alerting import notify
+from core.monitoring.config import MAX_PERIOD_HOURS, validate
 from core.monitoring.render import render_json, render_text
+from core.monitoring.retention import prune_operation_records
 from core.monitoring.snapshots import save_snapshot
+from core.schema import no_tg_tables_message
 
 EXIT_UNHEALTHY = 1
 EXIT_USAGE = 2
-MAX_PERIOD_HOURS = 24 * 366 * 10  # ten years: beyond it there is no data to read
+MAX_INDENT = 8
 
 
 def parse_period(value: str) -> int:
@@ -34,7 +42,19 @@ def parse_period(value: str) -> int:
     return hours
 
 
+def parse_indent(value: str) -> int:
+    """``--indent`` as a whole number of spaces from 0 (one line) to ``MAX_INDENT``."""
+    if not (value.isdigit() and int(value) <= MAX_INDENT):
+        raise CommandError(
+            f"--indent must be a whole number of spaces from 0 to {MAX_INDENT}, not {value!r}.",
+            returncode=EXIT_USAGE,
+        )
+    return int(value)
+
+
 class Command(BaseCommand):
+    requires_system_checks = []
+
     help = (
         "Report tg's health over the last --period hours: data integrity, XP activity and "
         "operations, scene awards, characters. Exit 0 healthy, 1 degraded/critical, 2 error."
@@ -45,7 +65,15 @@ class Command(BaseCommand):
             "--json",
             action="store_true",
             dest="as_json",
-            help="Print one JSON document (schema in docs/deployment/monitoring.md), nothing else.",
+            help="Print the report as one JSON document on one line, nothing else (schema: "
+            "docs/deployment/monitor_report.schema.json).",
+        )
+        parser.add_argument(
+            "--indent",
+            default="0",
+            metavar="N",
+            help=f"With --json: indent by N spaces (0 to {MAX_INDENT}) over many lines, for "
+            "people. The default, 0, prints one line, as the cron log needs.",
         )
         parser.add_argument(
             "--alert",
@@ -65,12 +93,29 @@ class Command(BaseCommand):
             help="Also list the rows behind each integrity count and the slowest operations.",
         )
 
-    def handle(self, *args, as_json: bool, alert: bool, period: str, verbose: bool, **options):
+    def handle(
+        self,
+        *args,
+        as_json: bool,
+        alert: bool,
+        period: str,
+        verbose: bool,
+        indent: str,
+        **options,
+    ):
         hours = parse_period(period)
+        spaces = parse_indent(indent)
+        if spaces and not as_json:
+            raise CommandError("--indent only applies to --json.", returncode=EXIT_USAGE)
         try:
+            validate()
+            refusal = no_tg_tables_message()
+            if refusal:
+                raise CommandError(refusal, returncode=EXIT_USAGE)
             report = build_report(period_hours=hours, verbose=verbose)
             notification = notify(report.data) if alert else None
             save_snapshot(report.data, notification)
+            prune_operation_records()
         except ImproperlyConfigured as exc:
             raise CommandError(f"settings: {exc}", returncode=EXIT_USAGE) from None
         except DatabaseError as exc:
@@ -83,7 +128,7 @@ class Command(BaseCommand):
             data = report.data
             if notification is not None:
                 data = {**data, "notification": notification.as_dict()}
-            self.stdout.write(render_json(data))
+            self.stdout.write(render_json(data, indent=spaces))
         else:
             self.stdout.write(
                 render_text(

@@ -2,13 +2,16 @@
 
 Run before ``migrate`` adds the validation constraints (to find and fix what would make
 it fail) and after (to verify). Exit status: 0 no issues remain, 1 issues remain,
-2 usage or connection error. The checks live in ``core.integrity``; the workflow and the
-JSON schema are documented in docs/deployment/validation_workflow.md.
+2 could not check (usage, settings, connection, or a database without tg's tables).
+The checks live in ``core.integrity``; the workflow and the JSON schema are documented
+in docs/deployment/validation_workflow.md. Django's system checks are not run first: a
+settings mistake is exit 2 with one line, not a ``SystemCheckError`` (exit 1, "issues").
 """
 
 import json
 import sys
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
@@ -23,8 +26,11 @@ from core.integrity import (
     run_checks,
     settle_balances,
 )
+from core.monitoring.config import validate as validate_monitoring_settings
+from core.schema import no_tg_tables_message
 
 OK, FAIL, SKIP = "✓", "✗", "–"
+MAX_LIMIT = 10_000
 INFO_LABELS = {
     "drifted_from_ledger": (
         "balances that drifted from their ledger history (an operator decides: "
@@ -41,10 +47,12 @@ INFO_LABELS = {
 
 
 class Command(BaseCommand):
+    requires_system_checks = []
     help = (
         "Check (and with --fix, repair) every integrity rule: trait ranges, XP, statuses, "
         "storyteller duplicates, scene XP, the XP ledger and stale XP requests. "
-        "Exit status 0: no issues, 1: issues remain, 2: usage or connection error."
+        "Exit status 0: no issues, 1: issues remain, 2: could not check (usage, settings, "
+        "connection, no tg tables)."
     )
 
     def add_arguments(self, parser):
@@ -99,7 +107,8 @@ class Command(BaseCommand):
             "--limit",
             type=int,
             default=50,
-            help="How many offending rows or changes to list per check (default 50).",
+            help=f"How many offending rows or changes to list per check (1 to {MAX_LIMIT}, "
+            "default 50).",
         )
 
     def handle(self, *args, **options) -> None:
@@ -140,8 +149,11 @@ class Command(BaseCommand):
                     f"Unknown check {', '.join(unknown)}. Valid checks: {', '.join(REGISTRY)}.",
                     returncode=2,
                 )
-        if options["limit"] < 1:
-            raise CommandError(f"--limit must be at least 1, not {options['limit']}.", returncode=2)
+        if not 1 <= options["limit"] <= MAX_LIMIT:
+            raise CommandError(
+                f"--limit must be a whole number from 1 to {MAX_LIMIT}, not {options['limit']}.",
+                returncode=2,
+            )
         settling = options["accept_balances"] or options["restore_balances"]
         if options["dry_run"] and not (options["fix"] or settling):
             raise CommandError(
@@ -214,11 +226,20 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def _connect(self) -> None:
+        """Refuse (exit 2) bad monitoring settings, an unreachable database, or one that
+        holds none of tg's tables (a wrong DATABASE_URL would otherwise read as clean)."""
+        try:
+            validate_monitoring_settings()
+        except ImproperlyConfigured as error:
+            raise CommandError(f"settings: {error}", returncode=2) from None
         try:
             connection.ensure_connection()
+            refusal = no_tg_tables_message()
         except DatabaseError as error:
             reason = " ".join(str(error).split()) or type(error).__name__
             raise CommandError(f"Cannot connect to the database: {reason}", returncode=2) from None
+        if refusal:
+            raise CommandError(refusal, returncode=2)
 
     def _fix(self, names, *, dry_run: bool, examples: int) -> FixReport:
         try:
