@@ -79,8 +79,9 @@ CHROMIUM_ARGS = [
 ]
 
 # The login form that login() fills in: the admin's for now. When the site has its own
-# login page, this becomes "/accounts/login/" (the one line to change) — its form has the
-# same Username and Password fields and Log in button (Django's AuthenticationForm).
+# login page, this becomes "/accounts/login/" (the one line to change): any form with
+# fields labelled Username and Password and one submit button will do, whatever the
+# button says (Django's AuthenticationForm gives those labels).
 LOGIN_URL = "/admin/login/"
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -170,11 +171,13 @@ def phone_page(new_context) -> Page:
 
 
 def submit_login_form(page: Page, username: str, password: str) -> None:
-    """Type into the login form on the current page, press Log in and wait for the answer."""
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
+    """Type into the login form on the current page, press its button, wait for the answer."""
+    password_field = page.get_by_label("Password")
+    form = page.locator("form").filter(has=password_field)
+    form.get_by_label("Username").fill(username)
+    password_field.fill(password)
     with page.expect_navigation():
-        page.get_by_role("button", name="Log in").click()
+        form.get_by_role("button").click()
 
 
 def login(page: Page, user, password: str | None = None) -> None:
@@ -187,7 +190,7 @@ def login(page: Page, user, password: str | None = None) -> None:
     page.goto(LOGIN_URL)
     submit_login_form(page, username, password or password_for(username))
     if urlsplit(page.url).path == LOGIN_URL:
-        shown = page.locator(".errornote, .errorlist").all_inner_texts()
+        shown = page.locator(".errornote, .errorlist, .alert-danger").all_inner_texts()
         raise AssertionError(
             f"logging in as {username!r} at {LOGIN_URL} failed: {shown or 'no error shown'}"
         )

@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from playwright.sync_api import expect
 
 from tests.browser import (
+    LOGIN_URL,
     assert_accessible,
     login,
     screenshot,
@@ -82,6 +83,18 @@ def test_staff_user_logs_in_and_sees_the_admin_index(page, make_user):
     shot = screenshot(page, "admin-index")
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
     assert png_size(shot)[0] == 1280
+
+
+def test_login_helper_fails_with_the_forms_error_when_the_user_is_refused(page, make_user):
+    """login() stops the test with what the form said instead of carrying on logged out."""
+    user = make_user("sam_staff", is_staff=True)
+
+    with pytest.raises(AssertionError) as failure:
+        login(page, user, password="not-the-password")
+
+    message = str(failure.value)
+    assert message.startswith(f"logging in as 'sam_staff' at {LOGIN_URL} failed: [")
+    assert "correct username and password" in message  # the form's own error text
 
 
 def test_login_page_fits_a_phone(phone_page):
