@@ -190,7 +190,9 @@ def login(page: Page, user, password: str | None = None) -> None:
     page.goto(LOGIN_URL)
     submit_login_form(page, username, password or password_for(username))
     if urlsplit(page.url).path == LOGIN_URL:
-        shown = page.locator(".errornote, .errorlist, .alert-danger").all_inner_texts()
+        # Error markup of the admin, of Django's form templates, of django-bootstrap5.
+        errors = ".errornote, .errorlist, .text-danger, .invalid-feedback, [role=alert]"
+        shown = [text for text in page.locator(errors).all_inner_texts() if text.strip()]
         raise AssertionError(
             f"logging in as {username!r} at {LOGIN_URL} failed: {shown or 'no error shown'}"
         )
