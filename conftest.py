@@ -4,12 +4,28 @@ Tests marked ``postgres`` need PostgreSQL (row locks, raw-SQL constraint checks)
 skipped on SQLite; tests marked ``redis`` need a real Redis at ``REDIS_URL``. The test
 script sets ``TG_REQUIRE_SERVICES=1`` on its PostgreSQL pass so that nothing is skipped
 there silently.
+
+Browser tests (marker ``browser``: Chromium through Playwright against the live server)
+get their fixtures and helpers from ``tests.browser``, registered below.
 """
 
 import os
 
 import pytest
 from django.conf import settings
+
+from tests import password_for
+
+pytest_plugins = ["tests.browser"]
+
+# Sync Playwright runs an asyncio event loop on the main thread from the first browser test
+# to the end of the session (pytest-playwright's session-scoped ``playwright`` fixture).
+# Django's async-safety guard sees that loop and refuses every ORM call made by test code,
+# fixtures and the database flush after each test (SynchronousOnlyOperation), although
+# nothing runs concurrently: the test thread simply waits while the browser works, and the
+# live server answers from a thread of its own. Django reads this variable at each guarded
+# call, so setting it when this file is imported is early enough: before any test or fixture.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 def _vendor() -> str:
@@ -34,6 +50,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_redis)
 
 
+@pytest.fixture(scope="session")
+def base_url(live_server) -> str:
+    """Where browser pages open: ``page.goto("/admin/")`` goes to the live server.
+
+    Here rather than in ``tests.browser``: a conftest fixture outranks the fallback
+    ``base_url`` of pytest-playwright, whose form pytest 9 deprecates with a warning.
+    """
+    return live_server.url
+
+
 # --- Personas shared by every app's tests -------------------------------------------
 
 
@@ -41,7 +67,10 @@ def pytest_collection_modifyitems(config, items):
 def make_user(db, django_user_model):
     def make(username, **extra):
         return django_user_model.objects.create_user(
-            username=username, password="pw-" + username, email=f"{username}@example.test", **extra
+            username=username,
+            password=password_for(username),
+            email=f"{username}@example.test",
+            **extra,
         )
 
     return make

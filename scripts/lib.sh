@@ -18,6 +18,12 @@ apt_install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+ensure_chromium() {
+    # Debian's Chromium drives the browser tests. Never `playwright install`: it downloads
+    # a browser build of its own, and this machine reaches only the package registries.
+    [ -x /usr/bin/chromium ] || apt_install chromium
+}
+
 find_python() {
     # Python 3.11 or newer (Django 5.2 supports up to 3.13; tg is tested on 3.11, which
     # is preferred when several are installed).

@@ -3,10 +3,12 @@
 # throwaway PostgreSQL + Redis of its own (loopback, temporary directory, stopped after).
 # Extra arguments go to pytest, e.g. scripts/test.sh -k ledger -x
 # TG_SKIP_LINT=1 skips ruff (for a quick partial run while editing).
+# scripts/test.sh -m browser runs only the browser tests (and rewrites screenshots/).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 ensure_venv
+ensure_chromium
 PY="$VENV/bin/python"
 
 if [ "${TG_SKIP_LINT:-0}" != 1 ]; then
