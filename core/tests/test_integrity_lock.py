@@ -5,6 +5,7 @@ import psycopg2
 import pytest
 from django.core.management.base import CommandError
 from django.db import connection
+from django.test import override_settings
 
 from characters.models import Character
 from core.integrity import FIX_LOCK_KEY, REGISTRY
@@ -59,3 +60,31 @@ def test_the_report_alone_does_not_wait_for_the_lock(make_human, other_session):
 
     assert status == 0
     assert out.endswith(f"No issues: {len(REGISTRY)} check(s) passed.\n")
+
+
+@override_settings(TG_FIX_LOCK_TIMEOUT_SECONDS=1)
+def test_a_fix_that_cannot_take_its_row_locks_stops_with_exit_2_and_applies_nothing(
+    make_human, other_session
+):
+    """Another session holds the character row (an approval in progress, a psql): the fix
+    waits its lock timeout, retries once, then says so — instead of waiting forever or
+    half-applying."""
+    ada = make_human("Ada", xp=0)
+    corrupt(Character, ada.pk, xp=5)  # XP from before the ledger: --fix records it
+    other_session.autocommit = False
+    with other_session.cursor() as cursor:
+        cursor.execute("SELECT id FROM characters_character WHERE id = %s FOR UPDATE", [ada.pk])
+
+    with pytest.raises(CommandError) as error:
+        run("--fix")
+
+    other_session.rollback()
+    assert error.value.returncode == 2
+    assert str(error.value) == (
+        "--fix met a lock wait longer than the lock timeout with a concurrent XP operation "
+        "twice in a row and stopped; nothing was applied. Run it again (quieter moments help)."
+    )
+    assert not IntegrityFix.objects.exists()
+    assert not XPLedgerEntry.objects.filter(character=ada).exists()
+    status, _, _ = run("--fix")
+    assert status == 0

@@ -179,3 +179,32 @@ def test_a_clean_database_needs_no_fix(make_human):
 def test_an_empty_database_passes_every_check(db):
     assert {r.name: r.count for r in run_checks()} == dict.fromkeys(counts(), 0)
     assert apply_fixes().fixes == []
+
+
+def test_the_repair_refund_and_a_storytellers_denial_write_the_same_records(
+    make_human, storyteller
+):
+    """--fix's set-based refund and deny_xp_spend must agree entry for entry."""
+    denied_by_hand = make_human("Ada", xp=20)
+    by_hand = denied_by_hand.spend_xp("brawl")
+    denied_by_hand.deny_xp_spend(by_hand.pk, storyteller, reason="r")
+    repaired = make_human("Bob", xp=20)
+    by_repair = repaired.spend_xp("brawl")
+    corrupt(Character, repaired.pk, status="Ret")
+    apply_fixes(["pending_spends_inactive"])
+
+    def shape(request):
+        request.refresh_from_db()
+        refund = request.ledger_entries.get(kind=LedgerKind.REFUND)
+        character = Character.objects.get(pk=request.character_id)
+        return (
+            request.status,
+            request.decided_at is not None,
+            request.decided_by_id is not None,
+            refund.amount == request.cost,
+            refund.character_id == request.character_id,
+            character.xp,
+            ledger_sum(character),
+        )
+
+    assert shape(by_hand) == shape(by_repair) == ("Denied", True, True, True, True, 20, 20)

@@ -59,16 +59,16 @@ def client_for(client, world, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("page", PAGES)
-def test_every_page_answers_each_role_as_designed(client, role, page):
+@pytest.mark.parametrize("page_name", PAGES)
+def test_every_page_answers_each_role_as_designed(client, role, page_name):
     world = build_world()
-    url_of, expected = PAGES[page]
+    url_of, expected = PAGES[page_name]
     url = url_of(world)
     before = snapshot()
 
     response = client_for(client, world, role).get(url)
 
-    assert response.status_code == expected[ROLES.index(role)], (page, role)
+    assert response.status_code == expected[ROLES.index(role)], (page_name, role)
     if response.status_code == 302 and role == "anonymous":
         assert response["Location"] == f"{reverse('login')}?next={quote(url, safe='/')}"
     assert snapshot() == before, "a GET changed something"
@@ -80,11 +80,11 @@ def test_the_sheet_is_full_for_player_and_storytellers_and_a_card_for_members(cl
     response = client_for(client, world, role).get(world.approved.get_absolute_url())
     if response.status_code != 200:
         return
-    page = response.content.decode()
+    text = response.content.decode()
     full = role in ("owner", "storyteller", "head", "superuser")
-    assert ("Experience" in page) is full
-    assert ('aria-label="Strength 1 of 10"' in page) is full
-    assert "The full sheet is for its player" in page or full
+    assert ("Experience" in text) is full
+    assert ('aria-label="Strength 1 of 10"' in text) is full
+    assert "The full sheet is for its player" in text or full
 
 
 # --- Actions: allowed roles change exactly what they should; others change nothing -------

@@ -184,6 +184,8 @@ TG_MAX_SCENE_XP = env_int("TG_MAX_SCENE_XP", 5, minimum=1, maximum=1000)
 # May a storyteller decide requests of (and adjust or award XP to) their own characters?
 # Off: another storyteller of the chronicle decides. On: allowed, recorded as self-decided.
 TG_ALLOW_SELF_DECISIONS = env_bool("TG_ALLOW_SELF_DECISIONS", False)
+# validate_data_integrity --fix waits at most this long for a row lock (then retries once).
+TG_FIX_LOCK_TIMEOUT_SECONDS = env_int("TG_FIX_LOCK_TIMEOUT_SECONDS", 30, minimum=1, maximum=3600)
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {

@@ -18,6 +18,7 @@ from django.db import DatabaseError, connection
 from core.integrity import (
     REGISTRY,
     CheckResult,
+    FixConflict,
     FixInProgress,
     FixOutcome,
     FixReport,
@@ -244,7 +245,7 @@ class Command(BaseCommand):
     def _fix(self, names, *, dry_run: bool, examples: int) -> FixReport:
         try:
             return apply_fixes(names, dry_run=dry_run, examples=examples)
-        except (FixInProgress, FixUnavailable) as error:
+        except (FixConflict, FixInProgress, FixUnavailable) as error:
             raise CommandError(str(error), returncode=2) from None
 
     # --- text output --------------------------------------------------------------------
