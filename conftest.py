@@ -110,3 +110,14 @@ def make_human(player, chronicle):
         return Human.objects.create(name=name, **fields)
 
     return make
+
+
+@pytest.fixture
+def tg_monitoring(settings):
+    """``tg_monitoring(TOKEN="t", MIN_SAMPLE=1)``: override some TG_MONITORING options for
+    one test (pytest-django restores the settings afterwards)."""
+
+    def override(**options):
+        settings.TG_MONITORING = {**settings.TG_MONITORING, **options}
+
+    return override

@@ -7,14 +7,9 @@ from characters.models import Character
 from core.integrity import apply_fixes, run_checks, settle_balances
 from core.models import IntegrityFix
 from game.models import LedgerKind, Scene, XPLedgerEntry
-
-from .test_integrity_support import corrupt, counts
+from tests.support import corrupt, counts, ledger_sum
 
 pytestmark = pytest.mark.django_db
-
-
-def ledger_sum(character) -> int:
-    return sum(XPLedgerEntry.objects.filter(character=character).values_list("amount", flat=True))
 
 
 def test_a_balance_that_drifted_from_its_ledger_is_listed_and_left_to_a_person(make_human):

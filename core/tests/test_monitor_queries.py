@@ -54,9 +54,9 @@ def test_report_queries_are_the_same_for_small_and_larger_data(
 
 
 def test_command_with_alert_queries_are_the_same_for_small_and_larger_data(
-    make_human, chronicle, django_assert_num_queries, settings
+    make_human, chronicle, django_assert_num_queries, settings, tg_monitoring
 ):
-    settings.TG_MONITORING = {**settings.TG_MONITORING, "ALERT_EMAILS": ["ops@example.test"]}
+    tg_monitoring(ALERT_EMAILS=["ops@example.test"])
 
     def command():
         with contextlib.suppress(CommandError):

@@ -9,7 +9,6 @@ settings mistake is exit 2 with one line, not a ``SystemCheckError`` (exit 1, "i
 """
 
 import json
-import sys
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
@@ -136,7 +135,7 @@ class Command(BaseCommand):
                 self._print_results(results, verbose)
                 self._print_summary(results)
         if _total(results):
-            sys.exit(1)
+            raise CommandError(_issues_line(results), returncode=1)
 
     # --- input and connection -----------------------------------------------------------
 
@@ -224,7 +223,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"Not changed, their balance matches their ledger: {listed}.")
             self._print_results(result.after, verbose=False)
         if _total(result.after):
-            sys.exit(1)
+            raise CommandError(_issues_line(result.after), returncode=1)
 
     def _connect(self) -> None:
         """Refuse (exit 2) bad monitoring settings, an unreachable database, or one that
@@ -373,6 +372,12 @@ class Command(BaseCommand):
                 for o in report.fixes
             ]
         self.stdout.write(json.dumps(document, indent=2, default=str))
+
+
+def _issues_line(results: list[CheckResult]) -> str:
+    """The one line on stderr with exit status 1 (stdout holds the details)."""
+    failing = [r.name for r in results if r.count]
+    return f"{_total(results)} integrity issue(s) in {', '.join(failing)}"
 
 
 def _total(results: list[CheckResult]) -> int:
