@@ -49,6 +49,9 @@ PAGES = {
         lambda w: reverse("character-status-confirm", args=[w.approved.pk, "Dec"]),
         STORYTELLERS,
     ),
+    "xp report": (lambda w: reverse("chronicle-report", args=[w.chronicle.pk]), STORYTELLERS),
+    "audit": (lambda w: reverse("chronicle-audit", args=[w.chronicle.pk]), STORYTELLERS),
+    "audit csv": (lambda w: reverse("chronicle-audit-csv", args=[w.chronicle.pk]), STORYTELLERS),
 }
 
 
