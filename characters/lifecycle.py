@@ -7,8 +7,12 @@ keeps the state machine, bumps the version and refunds Pending requests when the
 character leaves play.
 """
 
+from functools import partial
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+
+from notifications.mail import notify_status_decision
 
 from .models import Character, ConcurrentEdit, Human, Status
 
@@ -32,8 +36,11 @@ def _locked(character_id: int, version: int | None) -> Human:
     return character
 
 
-def change_status(*, character_id: int, status: str, by, version: int | None = None) -> Human:
-    """Move the character to ``status`` if ``by`` may make that move now."""
+def change_status(
+    *, character_id: int, status: str, by, version: int | None = None, reason: str = ""
+) -> Human:
+    """Move the character to ``status`` if ``by`` may make that move now; ``reason`` is
+    recorded in the character's history (and mailed to the player with a decision)."""
     from game.permissions import status_moves
 
     with transaction.atomic():
@@ -44,7 +51,8 @@ def change_status(*, character_id: int, status: str, by, version: int | None = N
                 f"{Status(status).label if status in Status.values else status}."
             )
         character.status = status
-        character.save(update_fields=["status"], changed_by=by)
+        character.save(update_fields=["status"], changed_by=by, reason=reason)
+        transaction.on_commit(partial(notify_status_decision, character.pk, status))
     return character
 
 

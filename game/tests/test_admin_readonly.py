@@ -65,7 +65,9 @@ def test_every_changelist_renders_and_searches(admin_client, records, model):
 
 def test_every_model_of_tg_is_registered():
     ours = [
-        m for app in ("characters", "game", "core") for m in apps.get_app_config(app).get_models()
+        m
+        for app in ("characters", "game", "core", "notifications")
+        for m in apps.get_app_config(app).get_models()
     ]
 
     assert [m.__name__ for m in ours if m not in admin.site._registry] == []
