@@ -12,6 +12,9 @@ requests). ``AuditLog`` merges them without ever reading a whole table:
   (``heapq.merge``) and the window is cut out. Page *p* of 50 reads at most 50 × *p*
   rows per source, whatever the size of the tables, and the number of queries is
   fixed (two per source);
+- the pages stop at ``limit`` rows (the page view passes 5,000: 100 pages), so even
+  the last page reads at most ``limit`` rows per source; older rows are reached by
+  narrowing the filters (a date range) or in the CSV;
 - the CSV export streams every filtered row: each source is read with a chunked
   iterator and the runs are merged lazily, so memory stays flat too.
 
@@ -301,8 +304,9 @@ class AuditLog:
     each source.
     """
 
-    def __init__(self, sources: list[Source]):
+    def __init__(self, sources: list[Source], *, limit: int | None = None):
         self.sources = sources
+        self.limit = limit
         self._counts: list[int] | None = None
 
     def counts(self) -> list[int]:
@@ -310,8 +314,18 @@ class AuditLog:
             self._counts = [source.queryset.count() for source in self.sources]
         return self._counts
 
-    def count(self) -> int:
+    def total(self) -> int:
+        """Every row the filters select."""
         return sum(self.counts())
+
+    def count(self) -> int:
+        """The rows that can be paged through: the newest ``limit`` of them."""
+        total = self.total()
+        return total if self.limit is None else min(total, self.limit)
+
+    @property
+    def truncated(self) -> bool:
+        return self.count() < self.total()
 
     def __len__(self) -> int:
         return self.count()
@@ -320,7 +334,7 @@ class AuditLog:
         if not isinstance(index, slice) or index.step not in (None, 1):
             raise TypeError("An audit log is read a page (a slice) at a time.")
         start = index.start or 0
-        stop = self.count() if index.stop is None else index.stop
+        stop = self.count() if index.stop is None else min(index.stop, self.count())
         runs = [
             [source.event(row) for row in source.queryset[:stop]]
             for source, total in zip(self.sources, self.counts(), strict=True)

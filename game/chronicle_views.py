@@ -24,6 +24,9 @@ from .report import chronicle_report
 from .views import _cell
 
 AUDIT_PAGE_SIZE = 50
+# The audit pages through the newest 5,000 rows (100 pages); narrower filters or the
+# CSV reach older ones. It bounds what the deepest page reads (see game.audit).
+AUDIT_PAGED_ROWS = 5_000
 
 
 def _storytold(request, pk) -> Chronicle:
@@ -86,12 +89,12 @@ def _audit_filters(request, chronicle):
 def audit_trail(request, pk):
     chronicle = _storytold(request, pk)
     form, filters = _audit_filters(request, chronicle)
-    log = audit.AuditLog(audit.sources(chronicle, filters))
+    log = audit.AuditLog(audit.sources(chronicle, filters), limit=AUDIT_PAGED_ROWS)
     page = Paginator(log, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "game/audit.html",
-        {"chronicle": chronicle, "form": form, "page": page},
+        {"chronicle": chronicle, "form": form, "page": page, "log": log},
     )
 
 

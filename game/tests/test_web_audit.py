@@ -93,7 +93,7 @@ def test_the_audit_shows_every_kind_with_who_and_why(client, world):
         ("Ledger entry", "ash", "Refund: Strength 1 → 2 (4 XP)", "Explain the training first"),
         ("Status change", "pat", "Status: Unfinished → Submitted", ""),
         ("Status change", "ash", "Status: Submitted → Unfinished", "Too many dots in Brawl"),
-        ("Character change", "sophia", "Brawl: 1 → 2", "XP request #1 approved"),
+        ("Character change", "sophia", "Brawl: 1 → 2", f"XP request #{world.pending.pk} approved"),
         (
             "Storyteller change",
             "sophia",
@@ -344,3 +344,25 @@ def test_the_page_escapes_what_people_typed(client, world):
 
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_paging_stops_at_a_bounded_depth_and_says_where_the_rest_is(client, world, monkeypatch):
+    monkeypatch.setattr("game.chronicle_views.AUDIT_PAGED_ROWS", 100)
+    XPLedgerEntry.objects.bulk_create(
+        XPLedgerEntry(character=world.approved, amount=1, kind="adjustment", note=f"b{n}")
+        for n in range(300)
+    )
+    client.force_login(world.users["head"])
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url(world), {"page": "99"})
+
+    html = response.content.decode()
+    total = AuditLog(sources(world.chronicle, AuditFilters())).total()
+    assert total > 300
+    assert f"{total} rows · page 2 of 2" in html
+    assert "The pages go back 100 rows. For older ones, narrow the dates or download" in html
+    assert len(table(response)) == 50
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "game_xp')]
+    assert reads and all(sql.endswith("LIMIT 100") for sql in reads)
+    assert len(read_csv(client.get(url(world, "chronicle-audit-csv")))) == total + 1
