@@ -64,15 +64,24 @@ def table(response) -> list[dict]:
     """The audit table as the reader sees it: one dict per row."""
     html = response.content.decode()
     body = re.search(r'<table[^>]*id="audit".*?<tbody>(.*?)</tbody>', html, re.S)[1]
-    columns = ["when", "kind", "character", "by", "what", "xp", "note"]
-    found = []
-    for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
-        cells = [
-            re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
-        ]
-        if len(cells) == len(columns):
-            found.append(dict(zip(columns, cells, strict=True)))
-    return found
+
+    def text(pattern: str, row: str) -> str:
+        found = re.search(pattern, row, re.S)
+        return re.sub(r"<[^>]+>", "", found[1]).strip() if found else ""
+
+    return [
+        {
+            "when": " ".join(text(r'<td class="when">(.*?)</td>', row).split()),
+            "kind": text(r'class="[^"]*\bkind">(.*?)</span>', row),
+            "character": text(r'<td class="character">(.*?)</td>', row),
+            "by": text(r'<span class="who">(.*?)</span>', row),
+            "what": text(r'<span class="what">(.*?)</span>', row),
+            "xp": text(r'<td class="text-end xp">(.*?)</td>', row),
+            "note": text(r'<div class="note small">“(.*?)”</div>', row),
+        }
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+        if '<td class="when">' in row
+    ]
 
 
 def page(client, world, role="head", **params):
