@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from characters.models import Human
 from game.models import Invitation, XPSpendingRequest
+from notifications.models import NotificationPreferences
 
 from .web_world import ROLES, build_world, snapshot
 
@@ -49,6 +50,9 @@ PAGES = {
         lambda w: reverse("character-status-confirm", args=[w.approved.pk, "Dec"]),
         STORYTELLERS,
     ),
+    "xp report": (lambda w: reverse("chronicle-report", args=[w.chronicle.pk]), STORYTELLERS),
+    "audit": (lambda w: reverse("chronicle-audit", args=[w.chronicle.pk]), STORYTELLERS),
+    "audit csv": (lambda w: reverse("chronicle-audit-csv", args=[w.chronicle.pk]), STORYTELLERS),
 }
 
 
@@ -154,6 +158,14 @@ def _invited(world):
     assert Invitation.objects.filter(chronicle=world.chronicle, note="for Bob").count() == 1
 
 
+def _notifications(world):
+    return reverse("notification-preferences"), {"digest": "on"}
+
+
+def _notifications_saved(world):
+    assert NotificationPreferences.objects.filter(decisions=False, digest=True).count() == 1
+
+
 ACTIONS = {
     "spend": (_spend, OWNER_ONLY, _spent),
     "withdraw": (_withdraw, OWNER_ONLY, _withdrawn),
@@ -161,6 +173,7 @@ ACTIONS = {
     "submit": (_submit, OWNER_ONLY, _submitted),
     "edit": (_edit, OWNER_ONLY, _edited),
     "invite": (_invite, HEAD_ONLY, _invited),
+    "notification settings": (_notifications, EVERYONE, _notifications_saved),
 }
 
 

@@ -15,10 +15,12 @@ from game.models import (
     Gameline,
     Invitation,
     Scene,
+    StorytellerChange,
     STRelationship,
     XPLedgerEntry,
     XPSpendingRequest,
 )
+from notifications.models import NotificationPreferences
 
 ROLES = (
     "anonymous",
@@ -94,4 +96,10 @@ def snapshot() -> dict:
         "invitations": Invitation.objects.count(),
         "memberships": ChronicleMembership.objects.count(),
         "character_rows": Character.objects.count(),
+        "storyteller_changes": StorytellerChange.objects.count(),
+        "notification_preferences": list(
+            NotificationPreferences.objects.order_by("pk").values_list(
+                "user_id", "decisions", "digest", "last_digest_on"
+            )
+        ),
     }

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "core",
     "game",
     "characters",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,8 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=600)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tg@localhost")
+# The site's address as players reach it: links in notification e-mails start with it.
+TG_SITE_URL = env_str("TG_SITE_URL", "http://127.0.0.1:8000")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("tg admin", addr) for addr in env_list("TG_ADMINS")]
 
