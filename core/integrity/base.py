@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import reduce
 from itertools import islice
+from typing import TypedDict
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
@@ -51,6 +52,31 @@ class CheckResult:
             return self.fixable_count
         return (self.count or 0) if self.fixable else 0
 
+    def as_dict(self) -> "CheckDict":
+        """The result as plain data: one shape for the command's JSON, the monitor's
+        report and the operator pages."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "count": self.count,
+            "fixable": self.fixable,
+            "examples": self.examples,
+            "more": self.more,
+            "skipped": self.skipped,
+            "info": self.info,
+        }
+
+
+class CheckDict(TypedDict):
+    name: str
+    title: str
+    count: int | None
+    fixable: bool
+    examples: list[dict]
+    more: int
+    skipped: str | None
+    info: dict[str, int]
+
 
 @dataclass
 class FixOutcome:
@@ -68,6 +94,17 @@ class FixOutcome:
     @property
     def more(self) -> int:
         return self.changes - len(self.examples)
+
+    def as_dict(self) -> dict:
+        return {
+            "check": self.name,
+            "rows": self.rows,
+            "changes": self.changes,
+            "fields": dict(sorted(self.fields.items())),
+            "examples": self.examples,
+            "more": self.more,
+            "skipped": self.skipped,
+        }
 
 
 class FixLog:
