@@ -29,6 +29,7 @@ from django.utils import timezone
 from core.models import MonitorSnapshot
 
 from .config import option
+from .health import HEALTHY
 from .render import render_alert_text
 
 ALERT = "alert"
@@ -82,7 +83,7 @@ def decide(data: dict, now: datetime) -> tuple[str | None, str]:
     """(kind of message due or None, why) for the report ``data``."""
     previous = last_notice()
     open_alert = previous is not None and previous["alert_sent"] == ALERT
-    if data["status"] == "healthy":
+    if data["status"] == HEALTHY:
         if open_alert:
             return RECOVERY, "healthy again after the alert of " + _when(previous["created_at"])
         return None, "healthy: nothing to send"

@@ -16,7 +16,7 @@ from core.models import MonitorSnapshot
 
 from . import collect
 from .config import metric_specs, option
-from .health import judge
+from .health import HEALTHY, judge
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Report:
 
     @property
     def healthy(self) -> bool:
-        return self.data["status"] == "healthy"
+        return self.data["status"] == HEALTHY
 
 
 def _judged(operation: dict) -> int:
