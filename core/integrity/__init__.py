@@ -78,7 +78,7 @@ REGISTRY: dict[str, Check] = {
     )
 }
 
-# pg_try_advisory_xact_lock key held by a --fix run ("tg" 0x7467, issue 4).
+# pg_try_advisory_xact_lock key held by a --fix run ("tg" is 0x7467).
 FIX_LOCK_KEY = 0x7467_0004
 
 
