@@ -161,7 +161,7 @@ def send_webhook(text: str, data: dict, kind: str) -> Delivery | None:
         headers={"Content-Type": "application/json", "User-Agent": "tg-monitor"},
     )
     try:
-        # The URL is the operator's setting, checked to be http(s) when settings load.
+        # The URL is the operator's own setting, and checked to be http(s) just above.
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return Delivery("webhook", True, f"{host} answered HTTP {response.status}")
     except urllib.error.HTTPError as exc:
