@@ -7,7 +7,7 @@ an audit trail: the admin shows them and never lets anyone add, change or delete
 from django.contrib import admin
 from django.db import models
 
-from .models import IntegrityFix, MonitorSnapshot, OperationRecord
+from .models import IntegrityFix, LedgerCheckpoint, MonitorSnapshot, OperationRecord
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -104,3 +104,11 @@ class MonitorSnapshotAdmin(ReadOnlyAdmin):
     list_filter = ["status", "alert_sent", "created_at"]
     search_fields = ["status"]
     date_hierarchy = "created_at"
+
+
+@admin.register(LedgerCheckpoint)
+class LedgerCheckpointAdmin(ReadOnlyAdmin):
+    """Checkpoints of the XP ledger, written by validate_data_integrity --full."""
+
+    list_display = ["character_id", "total", "entries", "through_entry", "created_at"]
+    search_fields = ["character_id"]

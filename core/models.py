@@ -81,3 +81,26 @@ class MonitorSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.status} ({self.health_score:.0f})"
+
+
+class LedgerCheckpoint(models.Model):
+    """The sum of one character's XP ledger entries up to ``through_entry``.
+
+    ``validate_data_integrity --full`` re-sums every entry and rewrites all checkpoints in
+    one transaction, with one ``through_entry`` for all of them. The ledger is
+    append-only, so a checkpoint stays true: the routine check compares each balance
+    with its checkpoint plus the entries written since, instead of re-summing the whole
+    ledger every hour.
+    """
+
+    character_id = models.BigIntegerField(primary_key=True)
+    total = models.BigIntegerField()
+    entries = models.IntegerField()
+    through_entry = models.BigIntegerField(help_text="The last ledger entry id it covers")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["character_id"]
+
+    def __str__(self):
+        return f"character {self.character_id}: {self.total} through entry {self.through_entry}"

@@ -13,6 +13,7 @@ database) are skipped with a note rather than failing.
 
 import uuid
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -31,12 +32,14 @@ from .characters import (
     Willpower,
 )
 from .game import (
+    FULL_SCAN,
     DuplicatePending,
     DuplicateSTRelationships,
     LostDots,
     PendingSpendsInactive,
     SceneXP,
     XPLedger,
+    refresh_ledger_checkpoints,
 )
 from .game import settle_balances as settle
 
@@ -51,6 +54,8 @@ __all__ = [
     "FixUnavailable",
     "Settlement",
     "apply_fixes",
+    "full_scan",
+    "refresh_ledger_checkpoints",
     "run_checks",
     "settle_balances",
 ]
@@ -105,6 +110,16 @@ class FixReport:
     before: list[CheckResult]
     after: list[CheckResult]
     fixes: list[FixOutcome] = field(default_factory=list)
+
+
+@contextmanager
+def full_scan(enabled: bool = True):
+    """Inside the block, the ledger check re-sums every entry (``--full``)."""
+    token = FULL_SCAN.set(enabled)
+    try:
+        yield
+    finally:
+        FULL_SCAN.reset(token)
 
 
 def _selected(names: list[str] | None) -> list[Check]:
@@ -166,7 +181,7 @@ def run_checks(names: list[str] | None = None, *, examples: int = 0) -> list[Che
         elif check.model is not None:
             shared[check.model].append(check)
         else:
-            figures[check.name] = check.count()
+            figures[check.name] = check.count(existing)
     for model, group in shared.items():
         aggregates = {k: v for check in group for k, v in check.aggregates().items()}
         values = model._base_manager.aggregate(**aggregates)

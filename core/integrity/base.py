@@ -204,8 +204,9 @@ class Check:
     def aggregates(self) -> dict:
         return {self.name: Count("pk", filter=self.violation())}
 
-    def count(self) -> dict:
-        """Figures of a check with no shared aggregate (one query)."""
+    def count(self, existing: set[str]) -> dict:
+        """Figures of a check with no shared aggregate (one query); ``existing`` is the set
+        of tables the database has (for a check with an optional helper table)."""
         raise NotImplementedError
 
     def result(self, figures: dict) -> CheckResult:

@@ -6,7 +6,9 @@ its character left play is refunded exactly as ``game.xp.deny_xp_spend`` would.
 """
 
 from collections import Counter
+from contextvars import ContextVar
 
+from django.db import connection, transaction
 from django.db.models import (
     Count,
     Exists,
@@ -21,6 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from characters.models import Character, Human, Status
+from core.models import LedgerCheckpoint
 from game.models import (
     LedgerKind,
     Scene,
@@ -212,11 +215,18 @@ class XPLedger(Check):
         "--restore-balances)"
     )
 
-    def count(self) -> dict:
-        figures = _ledger_drift().aggregate(
-            total=Count("pk"), drifted=Count("pk", filter=Q(entries__gt=0))
-        )
-        return {self.name: figures["total"], "drifted": figures["drifted"]}
+    def count(self, existing: set[str]) -> dict:
+        """Drifted balances: against the checkpoints plus the entries since (routine), or
+        against a fresh sum of every entry (``--full``, and before core 0003 migrated)."""
+        if FULL_SCAN.get() or LEDGER_CHECKPOINT_TABLE not in existing:
+            figures = _ledger_drift().aggregate(
+                total=Count("pk"), drifted=Count("pk", filter=Q(entries__gt=0))
+            )
+            return {self.name: figures["total"], "drifted": figures["drifted"]}
+        with connection.cursor() as cursor:
+            cursor.execute(_checkpointed_drift_sql())
+            total, drifted = cursor.fetchone()
+        return {self.name: total or 0, "drifted": drifted or 0}
 
     def result(self, figures: dict) -> CheckResult:
         result = super().result(figures)
@@ -303,6 +313,66 @@ class XPLedger(Check):
             for row, entry in zip(rows, entries, strict=True)
         ]
         log.record(outcome, changes, rows=len(rows))
+
+
+# Set by ``validate_data_integrity --full``: re-sum every ledger entry.
+FULL_SCAN: ContextVar[bool] = ContextVar("tg_integrity_full_scan", default=False)
+LEDGER_CHECKPOINT_TABLE = LedgerCheckpoint._meta.db_table
+
+
+def _checkpointed_drift_sql() -> str:
+    """Characters whose balance differs from checkpoint + entries since, in one pass.
+
+    Every checkpoint shares one ``through_entry`` (they are rewritten together), so the
+    entries since are an index range scan on the ledger's primary key; the rest is one
+    merge of characters with their checkpoints. Raw SQL: the ORM would make the "entries
+    since" a correlated subquery per character (docs/performance.md has the figures).
+    """
+    q = connection.ops.quote_name
+    character, ledger, checkpoint = (
+        q(Character._meta.db_table),
+        q(XPLedgerEntry._meta.db_table),
+        q(LEDGER_CHECKPOINT_TABLE),
+    )
+    return (
+        f"WITH mark AS (SELECT COALESCE(MAX(through_entry), 0) AS g FROM {checkpoint}), "
+        f"since AS (SELECT e.character_id, SUM(e.amount) AS total, COUNT(*) AS entries "
+        f"FROM {ledger} e WHERE e.id > (SELECT g FROM mark) GROUP BY e.character_id) "
+        f"SELECT COUNT(*), SUM(CASE WHEN COALESCE(k.entries, 0) + COALESCE(s.entries, 0) > 0 "
+        f"THEN 1 ELSE 0 END) "
+        f"FROM {character} c LEFT JOIN {checkpoint} k ON k.character_id = c.id "
+        f"LEFT JOIN since s ON s.character_id = c.id "
+        f"WHERE c.xp <> COALESCE(k.total, 0) + COALESCE(s.total, 0)"
+    )
+
+
+def refresh_ledger_checkpoints() -> int:
+    """Rewrite every checkpoint from a fresh sum of the ledger; returns how many.
+
+    Runs in one transaction. On PostgreSQL it first takes a SHARE lock on the ledger:
+    it waits for XP operations in flight (an entry with an id below the mark but not yet
+    committed would otherwise be counted neither in the checkpoint nor "since"), and holds
+    new entries back for the seconds the rewrite takes.
+    """
+    ledger, checkpoint = (
+        connection.ops.quote_name(XPLedgerEntry._meta.db_table),
+        connection.ops.quote_name(LEDGER_CHECKPOINT_TABLE),
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {ledger} IN SHARE MODE")
+            cursor.execute(f"TRUNCATE {checkpoint}")
+        else:
+            cursor.execute(f"DELETE FROM {checkpoint}")
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {ledger}")
+        (mark,) = cursor.fetchone()
+        cursor.execute(
+            f"INSERT INTO {checkpoint} (character_id, total, entries, through_entry, created_at) "
+            f"SELECT character_id, SUM(amount), COUNT(*), %s, %s FROM {ledger} "
+            f"WHERE id <= %s GROUP BY character_id",
+            [mark, connection.ops.adapt_datetimefield_value(timezone.now()), mark],
+        )
+        return cursor.rowcount
 
 
 def settle_balances(
@@ -534,7 +604,7 @@ class LostDots(Check):
     def _rows(self):
         return XPSpendingRequest.objects.annotate(rating=_rating()).filter(rating__isnull=False)
 
-    def count(self) -> dict:
+    def count(self, existing: set[str]) -> dict:
         missing, stale = self._conditions()
         figures = self._rows().aggregate(
             missing=Count("pk", filter=missing), stale=Count("pk", filter=stale)

@@ -21,6 +21,8 @@ from core.integrity import (
     FixReport,
     FixUnavailable,
     apply_fixes,
+    full_scan,
+    refresh_ledger_checkpoints,
     render,
     run_checks,
     settle_balances,
@@ -89,6 +91,15 @@ class Command(BaseCommand):
             help="Why, for --accept-balances/--restore-balances (kept in the audit).",
         )
         parser.add_argument(
+            "--full",
+            action="store_true",
+            help=(
+                "Re-sum every XP ledger entry instead of starting from the ledger "
+                "checkpoints, then rewrite the checkpoints (the daily run; the hourly "
+                "report and the monitor start from them)."
+            ),
+        )
+        parser.add_argument(
             "--limit",
             type=int,
             default=50,
@@ -105,24 +116,35 @@ class Command(BaseCommand):
             return
         verbose, as_json = options["verbose"], options["json"]
         examples = options["limit"] if (verbose or as_json) else 0
+        with full_scan(options["full"]):
+            results = self._check_or_fix(names, options, examples, verbose, as_json)
+        if render.total(results):
+            raise CommandError(render.issues_line(results), returncode=1)
+
+    def _check_or_fix(self, names, options, examples: int, verbose: bool, as_json: bool):
+        checkpoints = None
         if options["fix"]:
             report = self._fix(names, dry_run=options["dry_run"], examples=examples)
             results = report.before if report.dry_run else report.after
-            if as_json:
-                self.stdout.write(
-                    json.dumps(render.document(results, report), indent=2, default=str)
-                )
-            else:
-                self._write(render.fix_lines(report, verbose=verbose))
+            if options["full"] and not report.dry_run:
+                checkpoints = refresh_ledger_checkpoints()
+            document = render.document(results, report)
+            lines = render.fix_lines(report, verbose=verbose)
         else:
             results = run_checks(names, examples=examples)
-            if as_json:
-                self.stdout.write(json.dumps(render.document(results), indent=2, default=str))
-            else:
-                self._write(render.result_lines(results, verbose=verbose))
-                self._write(render.summary_lines(results))
-        if render.total(results):
-            raise CommandError(render.issues_line(results), returncode=1)
+            if options["full"]:
+                checkpoints = refresh_ledger_checkpoints()
+            document = render.document(results)
+            lines = render.result_lines(results, verbose=verbose) + render.summary_lines(results)
+        if as_json:
+            if checkpoints is not None:
+                document["checkpoints_refreshed"] = checkpoints
+            self.stdout.write(json.dumps(document, indent=2, default=str))
+        else:
+            self._write(lines)
+            if checkpoints is not None:
+                self.stdout.write(f"Ledger checkpoints rewritten for {checkpoints} character(s).")
+        return results
 
     # --- input and connection -----------------------------------------------------------
 
