@@ -59,16 +59,18 @@ def client_for(client, world, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("page", PAGES)
-def test_every_page_answers_each_role_as_designed(client, role, page):
+# Not "page": that name is pytest-playwright's browser tab, which would make this a
+# browser-parametrized test grouped (and run) among the browser tests.
+@pytest.mark.parametrize("page_name", PAGES)
+def test_every_page_answers_each_role_as_designed(client, role, page_name):
     world = build_world()
-    url_of, expected = PAGES[page]
+    url_of, expected = PAGES[page_name]
     url = url_of(world)
     before = snapshot()
 
     response = client_for(client, world, role).get(url)
 
-    assert response.status_code == expected[ROLES.index(role)], (page, role)
+    assert response.status_code == expected[ROLES.index(role)], (page_name, role)
     if response.status_code == 302 and role == "anonymous":
         assert response["Location"] == f"{reverse('login')}?next={quote(url, safe='/')}"
     assert snapshot() == before, "a GET changed something"

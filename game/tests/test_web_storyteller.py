@@ -58,13 +58,15 @@ PAGES = {
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("page", PAGES)
-def test_storyteller_pages_answer_each_role_as_designed(client, role, page):
+# Not "page": that name is pytest-playwright's browser tab, which would make this a
+# browser-parametrized test grouped (and run) among the browser tests.
+@pytest.mark.parametrize("page_name", PAGES)
+def test_storyteller_pages_answer_each_role_as_designed(client, role, page_name):
     world = build_world()
-    url_of, expected = PAGES[page]
+    url_of, expected = PAGES[page_name]
     before = snapshot()
     response = login(client, world, role).get(url_of(world))
-    assert response.status_code == expected[ROLES.index(role)], (page, role)
+    assert response.status_code == expected[ROLES.index(role)], (page_name, role)
     assert snapshot() == before
 
 
