@@ -304,7 +304,7 @@ def test_screenshots_of_the_player_pages(page, phone_page):
 
     page.goto(reverse("xp-spend", args=[ada.pk]))
     expect(page.get_by_text(re.compile(r"needs \d+ more XP")).first).to_be_visible()
-    screenshot(page, "readme-spend")
+    screenshot(page, "readme-spend", full_page=False)
 
     page.goto(reverse("xp-history", args=[ada.pk]))
     expect(page.get_by_text("balance matches ledger")).to_be_visible()
