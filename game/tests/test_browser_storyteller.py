@@ -184,7 +184,7 @@ def test_a_storyteller_runs_a_scene_and_awards_xp_with_an_override(page):
     assert_accessible(page)
     page.get_by_label("XP for everyone").select_option("2")
     page.get_by_label("XP for Bea").select_option("4")
-    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("button", name="Preview", exact=True).click()
 
     gets = page.locator("tbody tr")
     expect(gets.filter(has_text="Ada").locator("td").last).to_have_text("2 XP")
@@ -209,6 +209,56 @@ def test_a_storyteller_runs_a_scene_and_awards_xp_with_an_override(page):
     assert sorted(awards.values_list("character__name", "amount")) == [("Ada", 2), ("Bea", 4)]
 
 
+def finished_scene(world) -> Scene:
+    """Elysium, finished, with Ada and (approved) Bea: waiting for its XP."""
+    lifecycle.change_status(character_id=world.bea.pk, status="App", by=world.head)
+    scene = Scene.objects.create(chronicle=world.chronicle, name="Elysium", finished=True)
+    scene.participants.set([world.ada, world.bea])
+    return scene
+
+
+def preview(page: Page, scene: Scene, **overrides) -> None:
+    page.goto(reverse("st-scene-award", args=[scene.pk]))
+    page.get_by_label("XP for everyone").select_option("2")
+    for name, amount in overrides.items():
+        page.get_by_label(f"XP for {name}").select_option(amount)
+    page.get_by_role("button", name="Preview", exact=True).click()
+    expect(page.get_by_text("The column “Gets” is what each character receives.")).to_be_visible()
+
+
+def test_a_plan_changed_after_its_preview_must_be_previewed_again(page):
+    world = storyteller_world()
+    scene = finished_scene(world)
+    login(page, world.head)
+    preview(page, scene, Bea="4")
+
+    page.get_by_label("XP for Bea").select_option("1")  # second thoughts, not previewed
+
+    award = page.locator("#award-confirm-button")
+    expect(award).to_be_disabled()
+    expect(award).to_have_text("Preview again to award")
+    page.get_by_role("button", name="Preview", exact=True).click()
+    expect(page.locator("tbody tr").filter(has_text="Bea").locator("td").last).to_have_text("1 XP")
+    page.get_by_role("button", name="Award this XP").click()
+    expect(message(page)).to_have_text("Awarded 3 XP to 2 character(s).")
+
+
+def test_without_javascript_the_award_is_the_plan_as_previewed(new_context):
+    """No script, no disabled button: what is awarded is what the preview said."""
+    world = storyteller_world()
+    scene = finished_scene(world)
+    page = new_context(viewport=DESKTOP, java_script_enabled=False).new_page()
+    login(page, world.head)
+    preview(page, scene, Bea="4")
+
+    page.get_by_label("XP for Bea").select_option("1")  # changed, not previewed
+    page.get_by_role("button", name="Award this XP").click()
+
+    expect(message(page)).to_have_text("Awarded 6 XP to 2 character(s).")
+    awards = XPLedgerEntry.objects.filter(scene=scene, kind=LedgerKind.AWARD)
+    assert sorted(awards.values_list("character__name", "amount")) == [("Ada", 2), ("Bea", 4)]
+
+
 @pytest.mark.django_db(transaction=True, reset_sequences=True)
 def test_screenshots_of_the_storyteller_pages(page):
     """The README's storyteller pictures, from fixed data: the queue and the award page."""
@@ -222,6 +272,6 @@ def test_screenshots_of_the_storyteller_pages(page):
     page.goto(reverse("st-scene-award", args=[world.scene.pk]))
     page.get_by_label("XP for everyone").select_option("2")
     page.get_by_label("XP for Cal Okafor").select_option("3")
-    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("button", name="Preview", exact=True).click()
     expect(page.get_by_role("button", name="Award this XP")).to_be_visible()
     screenshot(page, "readme-award")
