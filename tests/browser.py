@@ -209,6 +209,11 @@ def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
     return path
 
 
+def flash(page: Page) -> Locator:
+    """The messages the site shows after an action ("Requested …", "1 approved.")."""
+    return page.locator("main .messages")
+
+
 def assert_fits_the_screen(page: Page, locator: Locator | None = None) -> None:
     """The page does not scroll sideways; or ``locator`` is visible and wholly on screen
     from left to right (scrolling down to it is fine: it is a phone)."""

@@ -17,6 +17,7 @@ from game.models import Invitation, LedgerKind, SpendStatus, XPLedgerEntry, XPSp
 from tests.browser import (
     assert_accessible,
     assert_fits_the_screen,
+    flash,
     login,
     screenshot,
     submit_login_form,
@@ -45,9 +46,9 @@ DOTS = {
 }
 
 
-def message(page: Page):
-    """The page's flash messages (role=status)."""
-    return page.locator(".messages")
+def definition(page: Page, term: str):
+    """The <dd> that follows the <dt> saying ``term``."""
+    return page.locator(f"dt:text-is('{term}') + dd")
 
 
 def test_a_new_player_joins_builds_a_character_spends_and_withdraws(page, context):
@@ -65,7 +66,7 @@ def test_a_new_player_joins_builds_a_character_spends_and_withdraws(page, contex
     page.get_by_role("button", name="Create the account and join").click()
 
     expect(page.get_by_role("heading", name="Chicago by Night", exact=True)).to_be_visible()
-    expect(message(page)).to_have_text("Welcome to Chicago by Night, nadia!")
+    expect(flash(page)).to_have_text("Welcome to Chicago by Night, nadia!")
     screenshot(page, "player-chronicle")
     assert_accessible(page)
     assert Invitation.objects.get(pk=world.invitation.pk).used_by.get_username() == "nadia"
@@ -82,7 +83,7 @@ def test_a_new_player_joins_builds_a_character_spends_and_withdraws(page, contex
     page.get_by_role("button", name="Create").click()
 
     expect(page.get_by_role("heading", name="Edit Nadia Petrova")).to_be_visible()
-    expect(message(page)).to_contain_text("Nadia Petrova was created.")
+    expect(flash(page)).to_contain_text("Nadia Petrova was created.")
     summary = page.locator("section", has=page.get_by_role("heading", name="Creation summary"))
     expect(summary).to_contain_text("Attributes: 0/0/0 — 13 dot(s) below the guideline (6/4/3).")
     nadia = Human.objects.get(name="Nadia Petrova")
@@ -102,7 +103,7 @@ def test_a_new_player_joins_builds_a_character_spends_and_withdraws(page, contex
 
     # The sheet: the dots as saved, and the creation summary counted again.
     expect(page.get_by_role("heading", name="Nadia Petrova")).to_be_visible()
-    expect(message(page)).to_have_text("Nadia Petrova's sheet was saved.")
+    expect(flash(page)).to_have_text("Nadia Petrova's sheet was saved.")
     expect(page.get_by_role("img", name="Strength 3 of 10")).to_be_visible()
     expect(page.get_by_role("img", name="Brawl 2 of 10")).to_be_visible()
     expect(summary).to_contain_text("Attributes: 6/4/3, as the guideline (6/4/3).")
@@ -112,7 +113,7 @@ def test_a_new_player_joins_builds_a_character_spends_and_withdraws(page, contex
 
     # --- Submitted for approval --------------------------------------------------------
     page.get_by_role("button", name="Submit for approval").click()
-    expect(message(page)).to_contain_text("Nadia Petrova was submitted")
+    expect(flash(page)).to_contain_text("Nadia Petrova was submitted")
     expect(page.locator("main .badge").first).to_have_text("Submitted")
     expect(page.get_by_role("button", name="Withdraw the submission")).to_be_visible()
     assert Human.objects.get(pk=nadia.pk).status == "Sub"
@@ -136,10 +137,9 @@ def test_a_new_player_joins_builds_a_character_spends_and_withdraws(page, contex
     page.get_by_role("link", name="Raise Strength to 4 for 12 XP").click()
 
     expect(page.get_by_role("heading", name="Raise Strength?")).to_be_visible()
-    confirm = page.locator("dl")
-    expect(confirm).to_contain_text("Price12 XP")
-    expect(confirm).to_contain_text("XP now20")
-    expect(confirm).to_contain_text("XP after8")
+    expect(definition(page, "Price")).to_have_text("12 XP")
+    expect(definition(page, "XP now")).to_have_text("20")
+    expect(definition(page, "XP after")).to_have_text("8")
     screenshot(page, "player-spend-confirm")
     assert_accessible(page)
 
@@ -148,7 +148,7 @@ def test_a_new_player_joins_builds_a_character_spends_and_withdraws(page, contex
     second_tab.goto(page.url)
 
     page.get_by_role("button", name="Spend 12 XP").dblclick()
-    expect(message(page)).to_have_text(
+    expect(flash(page)).to_have_text(
         "Requested Strength 3 → 4 for 12 XP; 8 XP left. A storyteller will decide."
     )
     pending = page.locator("section", has=page.get_by_role("heading", name="Experience"))
@@ -165,16 +165,14 @@ def test_a_new_player_joins_builds_a_character_spends_and_withdraws(page, contex
 
     # The second tab's Spend: refused with the reason, nothing charged again.
     second_tab.get_by_role("button", name="Spend 12 XP").click()
-    expect(second_tab.locator(".messages")).to_contain_text(
-        "Strength already has a pending request"
-    )
+    expect(flash(second_tab)).to_contain_text("Strength already has a pending request")
     second_tab.close()
     assert requests.count() == 1
     assert Human.objects.get(pk=nadia.pk).xp == 8
 
     # --- Withdraw: the XP comes back, and the history says so --------------------------
     page.get_by_role("button", name="Withdraw the Strength request").click()
-    expect(message(page)).to_have_text("Withdrew the request for Strength; 12 XP came back.")
+    expect(flash(page)).to_have_text("Withdrew the request for Strength; 12 XP came back.")
     expect(page.get_by_role("button", name="Withdraw the Strength request")).to_have_count(0)
     assert requests.get().status == SpendStatus.WITHDRAWN
     assert Human.objects.get(pk=nadia.pk).xp == 20

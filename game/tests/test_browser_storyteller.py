@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from characters import lifecycle
 from characters.models import Human
 from game.models import LedgerKind, Scene, SpendStatus, XPLedgerEntry, XPSpendingRequest
-from tests.browser import DESKTOP, assert_accessible, login, screenshot
+from tests.browser import DESKTOP, assert_accessible, flash, login, screenshot
 
 from .browser_world import build_showcase, storyteller_world
 
@@ -24,10 +24,6 @@ pytestmark = pytest.mark.browser
 
 WHEN = r"\d{4}-\d\d-\d\d \d\d:\d\d"
 REASON = "No mentor for Wits in this city yet"
-
-
-def message(page: Page):
-    return page.locator(".messages")
 
 
 def open_as(new_context, user) -> Page:
@@ -56,7 +52,7 @@ def test_a_storyteller_approves_a_character_from_the_queue(page):
     assert_accessible(page)
     card.get_by_role("button", name="Approve Bea").click()
 
-    expect(message(page)).to_have_text("Bea was approved.")
+    expect(flash(page)).to_have_text("Bea was approved.")
     expect(page.get_by_text("No character waits for approval.")).to_be_visible()
     bea = Human.objects.get(pk=world.bea.pk)
     assert bea.status == "App"
@@ -88,14 +84,14 @@ def test_a_batch_decision_reports_what_another_storyteller_decided_first(page, n
     screenshot(ash, "st-request")
     assert_accessible(ash)
     ash.get_by_role("button", name="Approve").click()
-    expect(ash.locator(".messages")).to_have_text("1 approved.")
+    expect(flash(ash)).to_have_text("1 approved.")
     expect(ash.locator("dl")).to_contain_text(re.compile(f"Approved by ash on {WHEN}"))
 
     # Sophia's queue still shows it: she approves Brawl, Strength and Alertness together.
     for trait in ("Brawl", "Strength", "Alertness"):
         page.get_by_role("checkbox", name=f"Select Ada's {trait}").check()
     page.get_by_role("button", name="Approve selected").click()
-    expect(message(page)).to_have_text(
+    expect(flash(page)).to_have_text(
         re.compile(
             rf"^\s*2 approved; Ada's Alertness: This XP request was already approved by ash on "
             rf"{WHEN}\.\s*$"  # one full stop at the end, not two
@@ -107,13 +103,11 @@ def test_a_batch_decision_reports_what_another_storyteller_decided_first(page, n
     # Denying needs a reason, which the player reads.
     page.get_by_role("checkbox", name="Select Ada's Wits").check()
     page.get_by_role("button", name="Deny selected (refund)").click()
-    expect(message(page)).to_have_text(
-        "Give a reason to deny: the player reads it. Nothing changed."
-    )
+    expect(flash(page)).to_have_text("Give a reason to deny: the player reads it. Nothing changed.")
     page.get_by_role("checkbox", name="Select Ada's Wits").check()
     page.get_by_label("Reason (needed to deny; the player reads it)").fill(REASON)
     page.get_by_role("button", name="Deny selected (refund)").click()
-    expect(message(page)).to_have_text("1 denied.")
+    expect(flash(page)).to_have_text("1 denied.")
     expect(page.get_by_text("Nothing waits for you.")).to_be_visible()
     screenshot(page, "st-queue-empty")
 
@@ -169,7 +163,7 @@ def test_a_storyteller_runs_a_scene_and_awards_xp_with_an_override(page):
     assert_accessible(page)
     page.get_by_role("button", name="Save").click()
 
-    expect(message(page)).to_have_text("Scene “Elysium” was saved.")
+    expect(flash(page)).to_have_text("Scene “Elysium” was saved.")
     scene_row = page.get_by_role("listitem").filter(has_text="Elysium")
     expect(scene_row).to_contain_text("Chicago by Night · Vampire: the Masquerade · 2025-03-08")
     expect(scene_row).to_contain_text("2 participant(s)")
@@ -178,7 +172,7 @@ def test_a_storyteller_runs_a_scene_and_awards_xp_with_an_override(page):
     scene_row.get_by_role("button", name="Finish").click()
 
     expect(page.get_by_role("heading", name="Award XP: Elysium")).to_be_visible()
-    expect(message(page)).to_have_text("“Elysium” is finished: its XP can be awarded.")
+    expect(flash(page)).to_have_text("“Elysium” is finished: its XP can be awarded.")
     expect(page.get_by_role("button", name="Award this XP")).to_have_count(0)  # preview first
     screenshot(page, "st-award")
     assert_accessible(page)
@@ -195,7 +189,7 @@ def test_a_storyteller_runs_a_scene_and_awards_xp_with_an_override(page):
     page.get_by_role("button", name="Award this XP").click()
 
     expect(page.get_by_role("heading", name="Elysium: XP awarded")).to_be_visible()
-    expect(message(page)).to_have_text("Awarded 6 XP to 2 character(s).")
+    expect(flash(page)).to_have_text("Awarded 6 XP to 2 character(s).")
     expect(page.get_by_role("main")).to_contain_text(re.compile(f"Awarded by sophia on {WHEN}"))
     result = page.locator("main .list-group").get_by_role("listitem")
     expect(result).to_have_text([re.compile(r"^Ada\s*2 XP$"), re.compile(r"^Bea\s*4 XP$")])
@@ -240,7 +234,7 @@ def test_a_plan_changed_after_its_preview_must_be_previewed_again(page):
     page.get_by_role("button", name="Preview", exact=True).click()
     expect(page.locator("tbody tr").filter(has_text="Bea").locator("td").last).to_have_text("1 XP")
     page.get_by_role("button", name="Award this XP").click()
-    expect(message(page)).to_have_text("Awarded 3 XP to 2 character(s).")
+    expect(flash(page)).to_have_text("Awarded 3 XP to 2 character(s).")
 
 
 def test_without_javascript_the_award_is_the_plan_as_previewed(new_context):
@@ -254,7 +248,7 @@ def test_without_javascript_the_award_is_the_plan_as_previewed(new_context):
     page.get_by_label("XP for Bea").select_option("1")  # changed, not previewed
     page.get_by_role("button", name="Award this XP").click()
 
-    expect(message(page)).to_have_text("Awarded 6 XP to 2 character(s).")
+    expect(flash(page)).to_have_text("Awarded 6 XP to 2 character(s).")
     awards = XPLedgerEntry.objects.filter(scene=scene, kind=LedgerKind.AWARD)
     assert sorted(awards.values_list("character__name", "amount")) == [("Ada", 2), ("Bea", 4)]
 
