@@ -54,8 +54,12 @@ def pytest_collection_modifyitems(config, items):
 def base_url(live_server) -> str:
     """Where browser pages open: ``page.goto("/admin/")`` goes to the live server.
 
-    Here rather than in ``tests.browser``: a conftest fixture outranks the fallback
-    ``base_url`` of pytest-playwright, whose form pytest 9 deprecates with a warning.
+    Only browser tests ask for it (through pytest-playwright's context arguments), so
+    only they start the live server — and only they get the transactional database
+    that comes with it. pytest.ini turns off the pytest-base-url plugin: its autouse
+    ``_verify_url`` would request this fixture, hence the live server, for every test,
+    making every test transactional (flushed tables, the game lines loaded by a data
+    migration gone, and a slower suite).
     """
     return live_server.url
 
@@ -106,3 +110,14 @@ def make_human(player, chronicle):
         return Human.objects.create(name=name, **fields)
 
     return make
+
+
+@pytest.fixture
+def tg_monitoring(settings):
+    """``tg_monitoring(TOKEN="t", MIN_SAMPLE=1)``: override some TG_MONITORING options for
+    one test (pytest-django restores the settings afterwards)."""
+
+    def override(**options):
+        settings.TG_MONITORING = {**settings.TG_MONITORING, **options}
+
+    return override

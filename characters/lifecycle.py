@@ -7,8 +7,12 @@ keeps the state machine, bumps the version and refunds Pending requests when the
 character leaves play.
 """
 
+from functools import partial
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+
+from notifications.mail import notify_status_decision
 
 from .models import Character, ConcurrentEdit, Human, Status
 
@@ -58,6 +62,7 @@ def change_status(
             )
         character.status = status
         character.save(update_fields=["status"], changed_by=by, reason=reason.strip())
+        transaction.on_commit(partial(notify_status_decision, character.pk, status))
     return character
 
 

@@ -124,7 +124,7 @@ def write_record(operation, outcome, code, duration_ms, info: Recording) -> None
         own_transaction = not connection.in_atomic_block
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(_insert_sql(connection.vendor, own_transaction), values)
-    except Exception:  # noqa: BLE001 - the record must never break the operation
+    except Exception:  # the record must never break the operation: log it, carry on
         logger.warning(
             "could not record %s outcome %s (%s)", operation, outcome, code, exc_info=True
         )

@@ -29,6 +29,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from core.monitoring import build_report
 from core.monitoring.collect import cache_answers
 from core.monitoring.config import option
+from core.monitoring.health import HEALTHY
 from core.monitoring.render import render_prometheus
 
 REPORT_CACHE_KEY = "tg:monitoring:endpoint-report"
@@ -119,7 +120,7 @@ def health_validation(request):
     data, failure = _live_report()
     if failure:
         return failure
-    return _quiet(JsonResponse(data, status=200 if data["status"] == "healthy" else 503))
+    return _quiet(JsonResponse(data, status=200 if data["status"] == HEALTHY else 503))
 
 
 @never_cache

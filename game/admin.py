@@ -8,6 +8,7 @@ ledgered operations), and a scene's ``xp_given`` is set only by ``Scene.award_xp
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 
 from core.admin import GuardedAdmin, ReadOnlyAdmin
 
@@ -19,10 +20,13 @@ from .models import (
     Invitation,
     Scene,
     SpendStatus,
+    StorytellerAction,
+    StorytellerChange,
     STRelationship,
     XPLedgerEntry,
     XPSpendingRequest,
     participants_error,
+    record_storyteller_change,
 )
 
 
@@ -45,6 +49,52 @@ class GamelineAdmin(admin.ModelAdmin):
     search_fields = ["name", "short_name"]
 
 
+# --- Storytellers: every change made in the admin is recorded (StorytellerChange) ---------
+
+ADMIN_NOTE = "In the admin."
+
+
+def _record_relationship(relation: STRelationship, action: str, by) -> None:
+    record_storyteller_change(
+        chronicle=relation.chronicle,
+        user=relation.user,
+        gameline=relation.gameline,
+        action=action,
+        by=by,
+        note=ADMIN_NOTE,
+    )
+
+
+def _stored_relationship(relation: STRelationship) -> STRelationship | None:
+    """The relationship as the database holds it (before the admin's edit is saved)."""
+    if relation.pk is None:
+        return None
+    return (
+        STRelationship.objects.select_related("user", "chronicle", "gameline")
+        .filter(pk=relation.pk)
+        .first()
+    )
+
+
+def save_relationship(relation: STRelationship, by) -> None:
+    """Save an STRelationship from an admin form and record what it changed: an added
+    storyteller, or — when an edit moves it to another user, chronicle or line — the
+    removal of the old one and the addition of the new one."""
+    before = _stored_relationship(relation)
+    relation.save()
+    key = ("user_id", "chronicle_id", "gameline_id")
+    if before is not None and all(getattr(before, k) == getattr(relation, k) for k in key):
+        return
+    if before is not None:
+        _record_relationship(before, StorytellerAction.REMOVED, by)
+    _record_relationship(relation, StorytellerAction.ADDED, by)
+
+
+def delete_relationship(relation: STRelationship, by) -> None:
+    _record_relationship(relation, StorytellerAction.REMOVED, by)
+    relation.delete()
+
+
 class STRelationshipInline(admin.TabularInline):
     model = STRelationship
     extra = 0
@@ -60,6 +110,34 @@ class ChronicleAdmin(admin.ModelAdmin):
     autocomplete_fields = ["head_st"]
     inlines = [STRelationshipInline]
 
+    def save_model(self, request, obj, form, change):
+        """A new head storyteller is recorded as a head transfer."""
+        previous = (
+            Chronicle.objects.filter(pk=obj.pk).values_list("head_st__username", flat=True).first()
+            if change
+            else None
+        )
+        super().save_model(request, obj, form, change)
+        if change and "head_st" in form.changed_data:
+            record_storyteller_change(
+                chronicle=obj,
+                user=obj.head_st,
+                action=StorytellerAction.HEAD_TRANSFERRED,
+                by=request.user,
+                note=f"{ADMIN_NOTE} Previous head storyteller: {previous}.",
+            )
+
+    def save_formset(self, request, form, formset, change):
+        """The storytellers inline: additions, edits and deletions are recorded."""
+        if formset.model is not STRelationship:
+            return super().save_formset(request, form, formset, change)
+        relations = formset.save(commit=False)
+        for relation in formset.deleted_objects:
+            delete_relationship(relation, request.user)
+        for relation in relations:
+            save_relationship(relation, request.user)
+        formset.save_m2m()
+
 
 @admin.register(STRelationship)
 class STRelationshipAdmin(admin.ModelAdmin):
@@ -68,6 +146,28 @@ class STRelationshipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "chronicle__name", "gameline__name"]
     list_select_related = ["user", "chronicle", "gameline"]
     autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        save_relationship(obj, request.user)
+
+    def delete_model(self, request, obj):
+        delete_relationship(obj, request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for relation in queryset.select_related("user", "chronicle", "gameline"):
+                delete_relationship(relation, request.user)
+
+
+@admin.register(StorytellerChange)
+class StorytellerChangeAdmin(StorytoldOnly, ReadOnlyAdmin):
+    """Who became or stopped being a storyteller, when, by whom: a record, never edited."""
+
+    list_display = ["at", "chronicle", "user", "action", "gameline", "by", "note"]
+    list_filter = ["action", "chronicle"]
+    search_fields = ["user__username", "chronicle__name", "note"]
+    list_select_related = ["chronicle", "user", "gameline", "by"]
+    date_hierarchy = "at"
 
 
 @admin.register(ChronicleMembership)

@@ -15,3 +15,66 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
+
+
+class ReportPeriodForm(forms.Form):
+    """The period of the chronicle's XP report."""
+
+    PERIODS = [("3", "Last 3 months"), ("6", "Last 6 months"), ("12", "Last 12 months")]
+    PERIODS += [("24", "Last 24 months"), ("all", "Since the chronicle began")]
+
+    months = forms.ChoiceField(label="Period", choices=PERIODS, initial="12", required=False)
+
+    def chosen(self) -> str:
+        """The period's value: the one asked for if valid, else 12 months."""
+        return (self.cleaned_data.get("months") if self.is_valid() else None) or "12"
+
+    def months_or_none(self) -> int | None:
+        """The number of months chosen, None for all time."""
+        chosen = self.chosen()
+        return None if chosen == "all" else int(chosen)
+
+
+class AuditFilterForm(forms.Form):
+    """The filters of a chronicle's audit page (all optional; GET)."""
+
+    character = forms.ModelChoiceField(queryset=None, required=False, empty_label="Every character")
+    person = forms.ModelChoiceField(
+        label="Who acted", queryset=None, required=False, empty_label="Anyone"
+    )
+    kind = forms.ChoiceField(required=False)
+    start = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, data, *, characters, people, kinds):
+        super().__init__(data)
+        self.fields["character"].queryset = characters
+        self.fields["person"].queryset = people
+        self.fields["person"].label_from_instance = lambda user: user.get_username()
+        self.fields["kind"].choices = [("", "Every kind"), *kinds]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            self.add_error("end", "“To” must not be before “From”.")
+        return cleaned
+
+    def filters(self):
+        """The filters that are valid (an invalid one is shown as an error and ignored)."""
+        from .audit import AuditFilters
+
+        self.is_valid()
+        data = self.cleaned_data
+        character, person = data.get("character"), data.get("person")
+        return AuditFilters(
+            character_id=character.pk if character else None,
+            person_id=person.pk if person else None,
+            kind=data.get("kind") or None,
+            start=data.get("start"),
+            end=data.get("end") if "end" not in self.errors else None,
+        )

@@ -452,3 +452,81 @@ def _participants_of_the_chronicle(sender, instance, action, reverse, pk_set, **
         message = participants_error(scene, ids)
         if message:
             raise ValidationError({"participants": message}, code="wrong_chronicle")
+
+
+class StorytellerAction(models.TextChoices):
+    ADDED = "added", "Added"
+    REMOVED = "removed", "Removed"
+    HEAD_TRANSFERRED = "head_transferred", "Head role transferred"
+
+
+class StorytellerChange(models.Model):
+    """A record: someone became or stopped being a storyteller of a chronicle.
+
+    ``user`` is the person affected (for a head transfer: the new head storyteller; the
+    note names the previous one); ``gameline`` is the line of an assistant's
+    relationship (empty for a head transfer); ``by`` who made the change (empty: a
+    script). Written by ``record_storyteller_change``, never edited.
+    """
+
+    chronicle = models.ForeignKey(
+        Chronicle, on_delete=models.CASCADE, related_name="storyteller_changes"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    gameline = models.ForeignKey(
+        Gameline, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=StorytellerAction.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: tg itself or a script.",
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["chronicle", "-at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=StorytellerAction.values),
+                name="game_storytellerchange_action_valid",
+                violation_error_message="Action must be added, removed or head_transferred.",
+            )
+        ]
+
+    def __str__(self):
+        line = f" ({self.gameline})" if self.gameline_id else ""
+        return f"{self.chronicle}: {self.user} {self.get_action_display().lower()}{line}"
+
+
+def record_storyteller_change(
+    *,
+    chronicle: Chronicle,
+    user,
+    action: str,
+    by=None,
+    gameline: Gameline | None = None,
+    note: str = "",
+) -> StorytellerChange:
+    """Record that ``user`` was added to or removed from ``chronicle``'s storytellers (for
+    ``gameline``), or became its head storyteller, by ``by``.
+
+    Call it in the same transaction as the change it records, so that a change that
+    rolls back leaves no record. ``action`` is a ``StorytellerAction``; for a head
+    transfer ``user`` is the new head and ``note`` should name the previous one.
+    """
+    if action not in StorytellerAction.values:
+        raise ValueError(f"{action!r} is not a storyteller action.")
+    return StorytellerChange.objects.create(
+        chronicle=chronicle,
+        user=user,
+        gameline=gameline,
+        action=action,
+        by=by if getattr(by, "pk", None) else None,
+        note=note[:500],
+    )

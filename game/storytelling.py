@@ -602,3 +602,121 @@ def _bounded(value, maximum: int, *, fallback: int) -> int:
     except (TypeError, ValueError):
         return fallback
     return min(max(number, 0), maximum)
+
+
+# --- The chronicle's storytellers (head storyteller) -----------------------------------------
+
+
+def _head_only(user, pk) -> Chronicle:
+    chronicle = permissions.chronicle_for(user, pk)
+    if not permissions.is_head_storyteller(user, chronicle):
+        raise PermissionDenied("Only the head storyteller manages the chronicle's storytellers.")
+    return chronicle
+
+
+@login_required
+def storytellers(request, pk):
+    """Add or remove assistant storytellers per game line; hand the head role over."""
+    user = request.user
+    chronicle = _head_only(user, pk)
+    if request.method == "POST":
+        try:
+            message = _storyteller_action(request.POST, chronicle, user)
+        except ValidationError as error:
+            messages.error(request, f"Nothing changed: {_errors(error)}")
+        else:
+            messages.success(request, message)
+            if not permissions.is_head_storyteller(user, Chronicle.objects.get(pk=pk)):
+                return redirect("chronicle", pk=pk)
+        return redirect("storytellers", pk=pk)
+    relations = (
+        STRelationship.objects.filter(chronicle=chronicle)
+        .select_related("user", "gameline")
+        .order_by("gameline__name", "user__username")
+    )
+    return render(
+        request,
+        "game/st/storytellers.html",
+        {
+            "chronicle": chronicle,
+            "relations": relations,
+            "gamelines": Gameline.objects.order_by("name"),
+        },
+    )
+
+
+def _user_named(username: str):
+    from django.contrib.auth import get_user_model
+
+    found = get_user_model().objects.filter(username=username.strip(), is_active=True).first()
+    if found is None:
+        raise ValidationError(f"There is no active account named “{username.strip()}”.")
+    return found
+
+
+def _storyteller_action(data, chronicle: Chronicle, by) -> str:
+    from .models import StorytellerAction, record_storyteller_change
+
+    action = data.get("action")
+    with transaction.atomic():
+        # One head change at a time: lock the chronicle row.
+        chronicle = Chronicle.objects.select_for_update().get(pk=chronicle.pk)
+        if action == "add":
+            user = _user_named(data.get("username", ""))
+            gameline = Gameline.objects.filter(pk=_int(data.get("gameline"))).first()
+            if gameline is None:
+                raise ValidationError("Choose a game line.")
+            _, created = STRelationship.objects.get_or_create(
+                user=user, chronicle=chronicle, gameline=gameline
+            )
+            if not created:
+                raise ValidationError(f"{user} already storytells {gameline} here.")
+            record_storyteller_change(
+                chronicle=chronicle,
+                user=user,
+                action=StorytellerAction.ADDED,
+                by=by,
+                gameline=gameline,
+            )
+            return f"{user} now storytells {gameline} in {chronicle}."
+        if action == "remove":
+            relation = (
+                STRelationship.objects.filter(chronicle=chronicle, pk=_int(data.get("relation")))
+                .select_related("user", "gameline")
+                .first()
+            )
+            if relation is None:
+                raise ValidationError("That storyteller relationship no longer exists.")
+            if relation.user_id == chronicle.head_st_id:
+                raise ValidationError(
+                    "The head storyteller cannot remove themself; hand the head role over first."
+                )
+            relation.delete()
+            record_storyteller_change(
+                chronicle=chronicle,
+                user=relation.user,
+                action=StorytellerAction.REMOVED,
+                by=by,
+                gameline=relation.gameline,
+            )
+            return f"{relation.user} no longer storytells {relation.gameline} in {chronicle}."
+        if action == "transfer":
+            user = _user_named(data.get("username", ""))
+            if data.get("confirm", "").strip() != chronicle.name:
+                raise ValidationError(
+                    f"Type the chronicle's name, “{chronicle.name}”, to confirm the transfer."
+                )
+            if user.pk == chronicle.head_st_id:
+                raise ValidationError(f"{user} is already the head storyteller.")
+            previous = chronicle.head_st
+            chronicle.head_st = user
+            chronicle.save(update_fields=["head_st"])
+            record_storyteller_change(
+                chronicle=chronicle,
+                user=user,
+                action=StorytellerAction.HEAD_TRANSFERRED,
+                by=by,
+                note=f"previous head storyteller: {previous}",
+            )
+            return f"{user} is now the head storyteller of {chronicle}."
+    raise ValidationError("Unknown action.")

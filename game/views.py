@@ -20,6 +20,8 @@ from django.views.decorators.http import require_POST
 
 from characters.models import Character, CharacterChange, Status
 from characters.traits import XP_TRAITS
+from notifications.forms import NotificationPreferencesForm
+from notifications.models import NotificationPreferences
 
 from . import permissions, xp
 from .forms import SignupForm
@@ -413,4 +415,11 @@ def signup(request):
 @login_required
 def account(request):
     memberships = Chronicle.objects.visible_to(request.user).order_by("name")
-    return render(request, "registration/account.html", {"chronicles": memberships})
+    notifications = NotificationPreferencesForm(
+        instance=NotificationPreferences.current(request.user)
+    )
+    return render(
+        request,
+        "registration/account.html",
+        {"chronicles": memberships, "notifications": notifications},
+    )

@@ -30,6 +30,7 @@ Refusals are ``ValidationError`` with a code (``docs/xp.md`` lists them) or
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,6 +43,7 @@ from characters.traits import XP_TRAITS, TraitSpec
 from core.models import Operation
 from core.operations import recorded
 from core.system import system_user
+from notifications.mail import notify_decision
 
 from . import permissions
 from .models import LedgerKind, Scene, SpendStatus, XPLedgerEntry, XPSpendingRequest
@@ -398,6 +400,7 @@ def approve_xp_spend(
             request.decided_by = approver
             request.self_decided = self_decided
             request.save(update_fields=["status", "decided_at", "decided_by", "self_decided"])
+            transaction.on_commit(partial(notify_decision, request.pk, SpendStatus.APPROVED))
         setattr(character, spec.name, new_value)
         _sync(character, row)
         return request
@@ -427,6 +430,7 @@ def deny_xp_spend(
                 note=reason,
                 self_decided=self_decided,
             )
+            transaction.on_commit(partial(notify_decision, request.pk, SpendStatus.DENIED))
         _sync(character, row, xp=row["xp"] + request.cost)
         return request
 
@@ -491,6 +495,7 @@ def reverse_approval(
                 self_decided=self_decided,
                 keep_decision=True,
             )
+            transaction.on_commit(partial(notify_decision, request.pk, SpendStatus.REVERSED))
         setattr(character, request.trait_name, request.current_value)
         _sync(character, row, xp=row["xp"] + request.cost)
         return request

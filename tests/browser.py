@@ -98,12 +98,15 @@ _AXE = Axe()  # axe-core ships inside the package: nothing is fetched
 # --- Collection -------------------------------------------------------------------------
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that drives a browser ``browser`` before ``-m`` selects by marker."""
-    for item in items:
-        if "browser" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.browser)
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark every test that drives a browser ``browser`` (so ``-m`` selects it) and
+    transactional: the live server commits, so these tests flush every table when they
+    end. Marked as each test is collected — before pytest-django sorts the tests — they
+    run after every test that relies on rolled-back transactions and on the rows data
+    migrations loaded (game lines)."""
+    if "browser" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.browser)
+        item.add_marker(pytest.mark.django_db(transaction=True))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("game.urls")),
     path("", include("characters.urls")),
     path("", include("core.urls")),
+    path("", include("notifications.urls")),
 ]

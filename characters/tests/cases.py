@@ -23,7 +23,7 @@ TEMPORARY_LTE = f"{HUMAN}_temporary_willpower_lte_willpower"
 
 
 @dataclass(frozen=True)
-class Case:
+class ConstraintCase:
     """Write ``values`` into ``table``; ``constraint`` must refuse it (None: accepted)."""
 
     table: str
@@ -37,11 +37,11 @@ class Case:
         return ",".join(f"{k}={v}" for k, v in self.values.items())
 
 
-def _range(spec_name, value, **extra) -> Case:
-    return Case(HUMAN, {spec_name: value, **extra}, f"{HUMAN}_{spec_name}_range")
+def _range(spec_name, value, **extra) -> ConstraintCase:
+    return ConstraintCase(HUMAN, {spec_name: value, **extra}, f"{HUMAN}_{spec_name}_range")
 
 
-def out_of_range_cases() -> list[Case]:
+def out_of_range_cases() -> list[ConstraintCase]:
     """Every rated trait just below and just above its range, ages and XP and status."""
     cases = []
     for spec in (*ATTRIBUTES, *ABILITIES):
@@ -52,42 +52,45 @@ def out_of_range_cases() -> list[Case]:
         _range(WILLPOWER.name, WILLPOWER.maximum + 1),
         _range(TEMPORARY_WILLPOWER.name, TEMPORARY_WILLPOWER.minimum - 1),
         # Above 10 is also above any permanent willpower: both rules break.
-        Case(
+        ConstraintCase(
             HUMAN,
             {"willpower": 10, "temporary_willpower": TEMPORARY_WILLPOWER.maximum + 1},
             f"{HUMAN}_temporary_willpower_range",
             also=frozenset({TEMPORARY_LTE}),
         ),
-        Case(HUMAN, {"willpower": 4, "temporary_willpower": 5}, TEMPORARY_LTE),
+        ConstraintCase(HUMAN, {"willpower": 4, "temporary_willpower": 5}, TEMPORARY_LTE),
     ]
     for spec in (AGE, APPARENT_AGE):
         cases += [_range(spec.name, spec.minimum - 1), _range(spec.name, spec.maximum + 1)]
     cases += [
-        Case(CHARACTER, {"xp": -1}, f"{CHARACTER}_xp_nonnegative"),
-        Case(CHARACTER, {"status": "XX"}, f"{CHARACTER}_status_valid"),
+        ConstraintCase(CHARACTER, {"xp": -1}, f"{CHARACTER}_xp_nonnegative"),
+        ConstraintCase(CHARACTER, {"status": "XX"}, f"{CHARACTER}_status_valid"),
     ]
     return cases
 
 
-def boundary_cases() -> list[Case]:
+def boundary_cases() -> list[ConstraintCase]:
     """The extreme values each rule accepts."""
     cases = []
     for spec in (*ATTRIBUTES, *ABILITIES):
-        cases += [Case(HUMAN, {spec.name: spec.minimum}), Case(HUMAN, {spec.name: spec.maximum})]
+        cases += [
+            ConstraintCase(HUMAN, {spec.name: spec.minimum}),
+            ConstraintCase(HUMAN, {spec.name: spec.maximum}),
+        ]
     cases += [
-        Case(HUMAN, {"willpower": WILLPOWER.minimum, "temporary_willpower": 1}),
-        Case(HUMAN, {"willpower": WILLPOWER.maximum, "temporary_willpower": 10}),
-        Case(HUMAN, {"willpower": 5, "temporary_willpower": TEMPORARY_WILLPOWER.minimum}),
-        Case(HUMAN, {"willpower": 5, "temporary_willpower": 5}),
+        ConstraintCase(HUMAN, {"willpower": WILLPOWER.minimum, "temporary_willpower": 1}),
+        ConstraintCase(HUMAN, {"willpower": WILLPOWER.maximum, "temporary_willpower": 10}),
+        ConstraintCase(HUMAN, {"willpower": 5, "temporary_willpower": TEMPORARY_WILLPOWER.minimum}),
+        ConstraintCase(HUMAN, {"willpower": 5, "temporary_willpower": 5}),
     ]
     for spec in (AGE, APPARENT_AGE):
         cases += [
-            Case(HUMAN, {spec.name: spec.minimum}),
-            Case(HUMAN, {spec.name: spec.maximum}),
-            Case(HUMAN, {spec.name: None}),
+            ConstraintCase(HUMAN, {spec.name: spec.minimum}),
+            ConstraintCase(HUMAN, {spec.name: spec.maximum}),
+            ConstraintCase(HUMAN, {spec.name: None}),
         ]
-    cases.append(Case(CHARACTER, {"xp": 0}))
-    cases += [Case(CHARACTER, {"status": status}) for status in Status.values]
+    cases.append(ConstraintCase(CHARACTER, {"xp": 0}))
+    cases += [ConstraintCase(CHARACTER, {"status": status}) for status in Status.values]
     return cases
 
 

@@ -1,13 +1,12 @@
 """The Human admin: invalid input is a form error (status 200), never a server error."""
 
 import pytest
-from django.db.models import Sum
 from django.urls import reverse
 
 from characters.admin import HumanAdmin
 from characters.models import Character, Human
 from characters.traits import ABILITIES, ATTRIBUTES, TEMPORARY_WILLPOWER, WILLPOWER
-from game.models import XPLedgerEntry
+from tests.support import ledger_sum
 
 from .admin_forms import change_form_data
 
@@ -16,10 +15,6 @@ pytestmark = pytest.mark.django_db
 
 def change_url(character) -> str:
     return reverse("admin:characters_human_change", args=[character.pk])
-
-
-def ledger_sum(character) -> int:
-    return XPLedgerEntry.objects.filter(character=character).aggregate(s=Sum("amount"))["s"] or 0
 
 
 def test_strength_eleven_is_a_form_error_and_changes_nothing(admin_client, make_human):

@@ -15,7 +15,8 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
 from core.models import IntegrityFix
@@ -43,6 +44,7 @@ __all__ = [
     "REGISTRY",
     "Check",
     "CheckResult",
+    "FixConflict",
     "FixInProgress",
     "FixOutcome",
     "FixReport",
@@ -76,12 +78,20 @@ REGISTRY: dict[str, Check] = {
     )
 }
 
-# pg_try_advisory_xact_lock key held by a --fix run ("tg" 0x7467, issue 4).
+# pg_try_advisory_xact_lock key held by a --fix run ("tg" is 0x7467).
 FIX_LOCK_KEY = 0x7467_0004
 
 
 class FixInProgress(Exception):
     """Another --fix run holds the lock."""
+
+
+class FixConflict(Exception):
+    """A deadlock or a lock wait too long, twice: nothing was applied."""
+
+
+# SQLSTATEs of a deadlock and of a lock wait cut short by lock_timeout.
+RETRYABLE = {"40P01": "a deadlock", "55P03": "a lock wait longer than the lock timeout"}
 
 
 class FixUnavailable(Exception):
@@ -193,6 +203,22 @@ def apply_fixes(
     checks = [c for c in _selected(names) if c.fixable]
     existing = set(connection.introspection.table_names())
     _require_schema(existing)
+    for attempt in (1, 2):
+        try:
+            return _apply_fixes(checks, names, existing, dry_run=dry_run, examples=examples)
+        except OperationalError as error:
+            reason = RETRYABLE.get(getattr(error.__cause__, "pgcode", None))
+            if reason is None:
+                raise
+            if attempt == 2:
+                raise FixConflict(
+                    f"--fix met {reason} with a concurrent XP operation twice in a row and "
+                    "stopped; nothing was applied. Run it again (quieter moments help)."
+                ) from error
+    raise AssertionError("unreachable")
+
+
+def _apply_fixes(checks, names, existing, *, dry_run: bool, examples: int) -> FixReport:
     log = FixLog(uuid.uuid4(), examples)
     with transaction.atomic():
         _lock()
@@ -283,12 +309,15 @@ def _fix_group(group: list[Check], log: FixLog, outcomes: dict[str, FixOutcome])
 
 
 def _lock() -> None:
-    """Refuse to run beside another fix (PostgreSQL; the lock ends with the transaction)."""
+    """Refuse to run beside another fix (PostgreSQL; the lock ends with the transaction),
+    and bound every row-lock wait of this transaction by ``TG_FIX_LOCK_TIMEOUT_SECONDS``."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FIX_LOCK_KEY])
         if cursor.fetchone()[0]:
+            timeout = int(settings.TG_FIX_LOCK_TIMEOUT_SECONDS) * 1000
+            cursor.execute(f"SET LOCAL lock_timeout = {timeout}")
             return
         cursor.execute(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "

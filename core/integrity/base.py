@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import reduce
 from itertools import islice
+from typing import TypedDict
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
@@ -51,6 +52,55 @@ class CheckResult:
             return self.fixable_count
         return (self.count or 0) if self.fixable else 0
 
+    def as_dict(self) -> "CheckDict":
+        """The result as plain data: one shape for the command's JSON, the monitor's
+        report and the operator pages."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "count": self.count,
+            "fixable": self.fixable,
+            "examples": self.examples,
+            "more": self.more,
+            "skipped": self.skipped,
+            "info": self.info,
+        }
+
+
+EXAMPLE_KEYS = ("model", "id", "name", "field")
+
+
+class Change(TypedDict, total=False):
+    """One changed value, as an audit row and as an example of what a fix does."""
+
+    model: str  # "app_label.ModelName"
+    id: int
+    name: str  # the object's name, for people
+    field: str  # "" for a deleted row
+    old: object
+    new: object
+    note: str
+
+
+def example_of(change: Change, **replace) -> dict:
+    """A change shown as a report example: its value now (``value``) and what --fix makes
+    of it (``fix``); ``replace`` overrides fields (e.g. ``field="duplicate"``)."""
+    example: dict = {key: value for key, value in change.items() if key in EXAMPLE_KEYS}
+    example.update(value=change.get("old"), fix=change.get("new"))
+    example.update(replace)
+    return example
+
+
+class CheckDict(TypedDict):
+    name: str
+    title: str
+    count: int | None
+    fixable: bool
+    examples: list[dict]
+    more: int
+    skipped: str | None
+    info: dict[str, int]
+
 
 @dataclass
 class FixOutcome:
@@ -69,6 +119,17 @@ class FixOutcome:
     def more(self) -> int:
         return self.changes - len(self.examples)
 
+    def as_dict(self) -> dict:
+        return {
+            "check": self.name,
+            "rows": self.rows,
+            "changes": self.changes,
+            "fields": dict(sorted(self.fields.items())),
+            "examples": self.examples,
+            "more": self.more,
+            "skipped": self.skipped,
+        }
+
 
 class FixLog:
     """Writes the audit rows of one run and keeps the figures the command prints."""
@@ -78,7 +139,7 @@ class FixLog:
         self.examples = examples
         self._repair_user = None
 
-    def record(self, outcome: FixOutcome, changes: list[dict], *, rows: int) -> None:
+    def record(self, outcome: FixOutcome, changes: list[Change], *, rows: int) -> None:
         """Store ``changes`` (model, id, field, old, new, note) as IntegrityFix rows."""
         IntegrityFix.objects.bulk_create(
             IntegrityFix(
@@ -115,7 +176,7 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
-def _public(change: dict) -> dict:
+def _public(change: Change) -> dict:
     return {k: change[k] for k in ("model", "id", "name", "field", "old", "new") if k in change}
 
 
@@ -205,7 +266,7 @@ class FieldCheck(Check):
             rows = rows.filter(pk__in=within)
         return rows.annotate(**new).order_by("pk").values("pk", "name", *rules, *new)
 
-    def _changes(self, row: dict, rules: dict) -> list[dict]:
+    def _changes(self, row: dict, rules: dict) -> list[Change]:
         """The changed values of one offending row, as audit/example dicts."""
         return [
             {
@@ -225,9 +286,7 @@ class FieldCheck(Check):
         examples = []
         rows = list(self._offenders()[:limit])
         for row in rows:
-            for change in self._changes(row, rules):
-                wrong = {k: change.pop(k) for k in ("old", "new")}
-                examples.append({**change, "value": wrong["old"], "fix": wrong["new"]})
+            examples.extend(example_of(change) for change in self._changes(row, rules))
         return examples, len(rows)
 
     def fix(self, log: FixLog, outcome: FixOutcome, within: list[int] | None = None) -> None:

@@ -32,7 +32,17 @@ from game.models import (
 from game.queries import current_rating
 from game.xp import refund_requests
 
-from .base import Check, CheckResult, FieldCheck, FixLog, FixOutcome, batches, id_batches
+from .base import (
+    Change,
+    Check,
+    CheckResult,
+    FieldCheck,
+    FixLog,
+    FixOutcome,
+    batches,
+    example_of,
+    id_batches,
+)
 
 CHARACTER_TABLE = Character._meta.db_table
 HUMAN_TABLE = Human._meta.db_table
@@ -75,7 +85,7 @@ class DuplicateSTRelationships(Check):
         )
 
     @staticmethod
-    def _change(row: dict) -> dict:
+    def _change(row: dict) -> Change:
         return {
             "model": STRelationship._meta.label,
             "id": row["pk"],
@@ -92,13 +102,7 @@ class DuplicateSTRelationships(Check):
 
     def examples(self, limit: int) -> tuple[list[dict], int]:
         rows = list(self._offenders()[:limit])
-        examples = []
-        for row in rows:
-            change = self._change(row)
-            examples.append(
-                {**change, "field": "duplicate", "value": change.pop("old"), "fix": "delete"}
-            )
-            del examples[-1]["new"]
+        examples = [example_of(self._change(row), field="duplicate", fix="delete") for row in rows]
         return examples, len(rows)
 
     def fix(self, log: FixLog, outcome: FixOutcome) -> None:

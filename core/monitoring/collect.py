@@ -39,6 +39,16 @@ def per_day(count: int, period_hours: int) -> float:
     return round(count / max(period_hours / 24, 1), 2)
 
 
+# Keys of the data_integrity section that are not check names.
+SUMMARY_KEYS = frozenset({"total", "healthy", "skipped"})
+
+
+def check_counts(section: dict) -> dict[str, int | None]:
+    """The per-check counts of a report's ``data_integrity`` section, without its summary
+    keys (the JSON keeps both side by side, as the original report did)."""
+    return {name: count for name, count in section.items() if name not in SUMMARY_KEYS}
+
+
 def collect_data_integrity(examples: int = 0) -> tuple[dict, list]:
     """Each registry check's count by name, ``total`` and ``healthy``; the raw results."""
     from core.integrity import run_checks

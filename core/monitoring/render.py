@@ -14,6 +14,7 @@ from prometheus_client.core import CounterMetricFamily
 
 from core.models import Operation, Outcome
 
+from .collect import check_counts
 from .health import BREACH, CRITICAL, DEGRADED, HEALTHY, INSUFFICIENT_DATA, NO_DATA
 
 # (key in the xp_operations section, column title, recorded outcome)
@@ -119,9 +120,7 @@ def _table(rows, indent: str = "") -> str:
 def _integrity_lines(section: dict, results) -> list[str]:
     lines = [f"Data integrity: {section['total']} issue(s)"]
     by_name = {result.name: result for result in results}
-    for name, count in section.items():
-        if name in ("total", "healthy", "skipped"):
-            continue
+    for name, count in check_counts(section).items():
         result = by_name.get(name)
         title = result.title if result else name
         if count is None:
@@ -338,8 +337,8 @@ def render_prometheus(data: dict) -> bytes:
 
     checks = data["checks"]
     issues = gauge("tg_integrity_issues", "Violations per integrity check", ("check",))
-    for name, count in checks["data_integrity"].items():
-        if name not in ("total", "healthy", "skipped") and count is not None:
+    for name, count in check_counts(checks["data_integrity"]).items():
+        if count is not None:
             issues.labels(name).set(count)
 
     outcomes = gauge("tg_xp_operations", "XP operations in the period", ("operation", "outcome"))

@@ -16,7 +16,7 @@ from core.models import MonitorSnapshot
 
 from . import collect
 from .config import metric_specs, option
-from .health import judge
+from .health import HEALTHY, judge
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Report:
 
     @property
     def healthy(self) -> bool:
-        return self.data["status"] == "healthy"
+        return self.data["status"] == HEALTHY
 
 
 def _judged(operation: dict) -> int:
@@ -131,18 +131,7 @@ def build_report(
     if verbose:
         report.slowest = collect.slowest_operations(start, end, option("VERBOSE_EXAMPLES"))
         data["details"] = {
-            "integrity": [
-                {
-                    "name": r.name,
-                    "title": r.title,
-                    "count": r.count,
-                    "fixable": r.fixable,
-                    "examples": r.examples,
-                    "more": r.more,
-                    "skipped": r.skipped,
-                }
-                for r in results
-            ],
+            "integrity": [r.as_dict() for r in results],
             "slowest_operations": report.slowest,
         }
     # Examples may hold dates or decimals: make the document plain JSON once, here.

@@ -16,15 +16,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def email_only(settings):
-    settings.TG_MONITORING = {
-        **settings.TG_MONITORING,
-        "ALERT_EMAILS": ["oncall@example.test"],
-        "WEBHOOK_URL": "",
-        "ALERT_COOLDOWN_HOURS": 6,
-        # These tests are about what is sent: every operation is judged, however few.
-        "MIN_SAMPLE": 1,
-    }
+def email_only(settings, tg_monitoring):
+    # These tests are about what is sent: every operation is judged, however few.
+    tg_monitoring(
+        ALERT_EMAILS=["oncall@example.test"], WEBHOOK_URL="", ALERT_COOLDOWN_HOURS=6, MIN_SAMPLE=1
+    )
 
 
 def spends(outcome, count, *, minutes_ago=10):

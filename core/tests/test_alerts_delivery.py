@@ -5,7 +5,6 @@ Django's locmem backend (``mailoutbox``) or, to make it fail, real SMTP to a clo
 """
 
 import json
-import socket
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from core.models import MonitorSnapshot, OperationRecord
+from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -57,20 +57,16 @@ class Webhook:
 
 
 @pytest.fixture
-def webhook(settings):
+def webhook(settings, tg_monitoring):
     hook = Webhook()
-    settings.TG_MONITORING = {
-        **settings.TG_MONITORING,
-        "WEBHOOK_URL": hook.url,
-        "WEBHOOK_TIMEOUT_SECONDS": 0.5,
-    }
+    tg_monitoring(WEBHOOK_URL=hook.url, WEBHOOK_TIMEOUT_SECONDS=0.5)
     yield hook
     hook.close()
 
 
 @pytest.fixture
-def alert_emails(settings):
-    settings.TG_MONITORING = {**settings.TG_MONITORING, "ALERT_EMAILS": ["oncall@example.test"]}
+def alert_emails(settings, tg_monitoring):
+    tg_monitoring(ALERT_EMAILS=["oncall@example.test"])
 
 
 def failing_spends(count=20):
@@ -86,12 +82,6 @@ def alert(*args):
     with pytest.raises(CommandError) as info:
         call_command("monitor_validation", "--alert", *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue(), info.value.returncode
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_alert_is_emailed_and_posted_when_degraded(webhook, alert_emails, mailoutbox):
@@ -161,7 +151,7 @@ def test_a_webhook_that_does_not_answer_times_out(webhook, alert_emails, mailout
 def test_a_failing_mail_server_does_not_stop_the_webhook(webhook, alert_emails, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = closed_port()
+    settings.EMAIL_PORT = free_port()
     settings.EMAIL_TIMEOUT = 2
     failing_spends()
     _out, err, code = alert()
@@ -171,12 +161,8 @@ def test_a_failing_mail_server_does_not_stop_the_webhook(webhook, alert_emails, 
     assert len(webhook.received) == 1
 
 
-def test_no_reachable_channel_records_no_alert_so_the_next_run_retries(settings):
-    settings.TG_MONITORING = {
-        **settings.TG_MONITORING,
-        "ALERT_EMAILS": [],
-        "WEBHOOK_URL": f"http://127.0.0.1:{closed_port()}/hook",
-    }
+def test_no_reachable_channel_records_no_alert_so_the_next_run_retries(settings, tg_monitoring):
+    tg_monitoring(ALERT_EMAILS=[], WEBHOOK_URL=f"http://127.0.0.1:{free_port()}/hook")
     settings.ADMINS = []
     failing_spends()
     _out, err, code = alert()
@@ -186,8 +172,8 @@ def test_no_reachable_channel_records_no_alert_so_the_next_run_retries(settings)
     assert MonitorSnapshot.objects.get().alert_sent == ""
 
 
-def test_no_channel_configured_is_reported(settings):
-    settings.TG_MONITORING = {**settings.TG_MONITORING, "ALERT_EMAILS": [], "WEBHOOK_URL": ""}
+def test_no_channel_configured_is_reported(settings, tg_monitoring):
+    tg_monitoring(ALERT_EMAILS=[], WEBHOOK_URL="")
     settings.ADMINS = []
     failing_spends()
     _out, err, _code = alert()

@@ -17,9 +17,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from core.log_filters import CacheOutageFilter
+from tests.processes import free_port
 from tg.settings.base import redis_cache
-
-from .processes import closed_port
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +35,11 @@ def outage_filter():
 
 
 @pytest.fixture
-def dead_redis(settings, outage_filter):
+def dead_redis(settings, outage_filter, tg_monitoring):
     """tg's own Redis cache configuration, pointed at a port where nothing listens."""
-    port = closed_port()
+    port = free_port()
     settings.CACHES = {"default": redis_cache(f"redis://127.0.0.1:{port}/1")}
-    settings.TG_MONITORING = {**settings.TG_MONITORING, "TOKEN": TOKEN}
+    tg_monitoring(TOKEN=TOKEN)
     return port
 
 
@@ -138,8 +137,8 @@ def test_metrics_expose_the_cache_as_a_gauge(dead_redis, client):
     assert 'tg_metric_breached{metric="cache_available"} 1.0' in lines
 
 
-def test_with_the_cache_answering_the_gauge_is_1(client, settings):
-    settings.TG_MONITORING = {**settings.TG_MONITORING, "TOKEN": TOKEN}
+def test_with_the_cache_answering_the_gauge_is_1(client, settings, tg_monitoring):
+    tg_monitoring(TOKEN=TOKEN)
     cache.clear()
     lines = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
     assert "tg_cache_up 1.0" in lines.splitlines()

@@ -9,9 +9,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from core.models import MonitorSnapshot, OperationRecord
+from tests.processes import free_port
 from tg.settings.base import redis_cache
-
-from .processes import closed_port
 
 pytestmark = pytest.mark.django_db
 
@@ -19,15 +18,9 @@ TOKEN = "s3cret-monitor-token"
 
 
 @pytest.fixture(autouse=True)
-def monitoring(settings):
-    settings.TG_MONITORING = {
-        **settings.TG_MONITORING,
-        "TOKEN": TOKEN,
-        "ENDPOINT_CACHE_SECONDS": 0,
-        "STALE_AFTER_MINUTES": 120,
-        # A few failed operations are enough to make the report unhealthy here.
-        "MIN_SAMPLE": 1,
-    }
+def monitoring(settings, tg_monitoring):
+    # A few failed operations are enough to make the report unhealthy here.
+    tg_monitoring(TOKEN=TOKEN, ENDPOINT_CACHE_SECONDS=0, STALE_AFTER_MINUTES=120, MIN_SAMPLE=1)
     cache.clear()
 
 
@@ -57,7 +50,7 @@ def test_health_stays_200_and_reports_the_cache_degraded_when_redis_is_unreachab
     client, settings
 ):
     """Liveness: a cache outage must not take the instance out of the load balancer."""
-    settings.CACHES = {"default": redis_cache(f"redis://127.0.0.1:{closed_port()}/0")}
+    settings.CACHES = {"default": redis_cache(f"redis://127.0.0.1:{free_port()}/0")}
     response = client.get("/health/")
     assert response.status_code == 200
     assert response.json() == {
@@ -93,8 +86,8 @@ def test_a_player_is_refused(client, player, path):
     assert client.get(path).status_code == 403
 
 
-def test_no_token_configured_means_no_token_is_accepted(client, settings):
-    settings.TG_MONITORING = {**settings.TG_MONITORING, "TOKEN": ""}
+def test_no_token_configured_means_no_token_is_accepted(client, settings, tg_monitoring):
+    tg_monitoring(TOKEN="")
     assert client.get("/health/validation/", HTTP_AUTHORIZATION="Bearer ").status_code == 403
 
 
@@ -158,8 +151,8 @@ def test_unhealthy_data_is_served_with_503(client):
     assert response.json()["status"] == "degraded"
 
 
-def test_the_report_is_cached_for_the_configured_time(client, settings):
-    settings.TG_MONITORING = {**settings.TG_MONITORING, "ENDPOINT_CACHE_SECONDS": 60}
+def test_the_report_is_cached_for_the_configured_time(client, settings, tg_monitoring):
+    tg_monitoring(ENDPOINT_CACHE_SECONDS=60)
     cron_run()
     first = client.get("/health/validation/", **bearer()).json()
     OperationRecord.objects.create(operation="scene_award", outcome="error", duration_ms=3)

@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from .processes import ROOT, manage, python
+from tests.processes import ROOT, manage, python
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from characters.models import Character
 from characters.traits import ABILITIES, ATTRIBUTES, TEMPORARY_WILLPOWER, WILLPOWER
 from core.integrity import run_checks
-
-from .test_integrity_support import corrupt, run
+from tests.support import corrupt, validate
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +60,7 @@ def test_the_command_issues_the_same_queries_for_10_and_1000_characters(one_drif
     for total in (10, 1000):
         add_humans(player, total - Character.objects.count())
         with CaptureQueriesContext(connection) as queries:
-            status, _, _ = run("--verbose")
+            status, _, _ = validate("--verbose")
         assert status == 1
         sizes[total] = len(queries)
     # The command first lists the tables once more: a database without tg's is refused.

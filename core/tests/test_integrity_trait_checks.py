@@ -8,8 +8,7 @@ from characters.models import Character, Human
 from core.integrity import apply_fixes, run_checks
 from core.models import IntegrityFix
 from game.models import Gameline, LedgerKind, Scene, STRelationship, XPLedgerEntry
-
-from .test_integrity_support import corrupt, counts, drop_validation_constraints
+from tests.support import corrupt, counts, drop_validation_constraints
 
 pytestmark = pytest.mark.postgres
 

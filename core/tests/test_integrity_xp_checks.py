@@ -7,14 +7,9 @@ from characters.models import Character
 from core.integrity import apply_fixes, run_checks, settle_balances
 from core.models import IntegrityFix
 from game.models import LedgerKind, Scene, XPLedgerEntry
-
-from .test_integrity_support import corrupt, counts
+from tests.support import corrupt, counts, ledger_sum
 
 pytestmark = pytest.mark.django_db
-
-
-def ledger_sum(character) -> int:
-    return sum(XPLedgerEntry.objects.filter(character=character).values_list("amount", flat=True))
 
 
 def test_a_balance_that_drifted_from_its_ledger_is_listed_and_left_to_a_person(make_human):
@@ -179,3 +174,32 @@ def test_a_clean_database_needs_no_fix(make_human):
 def test_an_empty_database_passes_every_check(db):
     assert {r.name: r.count for r in run_checks()} == dict.fromkeys(counts(), 0)
     assert apply_fixes().fixes == []
+
+
+def test_the_repair_refund_and_a_storytellers_denial_write_the_same_records(
+    make_human, storyteller
+):
+    """--fix's set-based refund and deny_xp_spend must agree entry for entry."""
+    denied_by_hand = make_human("Ada", xp=20)
+    by_hand = denied_by_hand.spend_xp("brawl")
+    denied_by_hand.deny_xp_spend(by_hand.pk, storyteller, reason="r")
+    repaired = make_human("Bob", xp=20)
+    by_repair = repaired.spend_xp("brawl")
+    corrupt(Character, repaired.pk, status="Ret")
+    apply_fixes(["pending_spends_inactive"])
+
+    def shape(request):
+        request.refresh_from_db()
+        refund = request.ledger_entries.get(kind=LedgerKind.REFUND)
+        character = Character.objects.get(pk=request.character_id)
+        return (
+            request.status,
+            request.decided_at is not None,
+            request.decided_by_id is not None,
+            refund.amount == request.cost,
+            refund.character_id == request.character_id,
+            character.xp,
+            ledger_sum(character),
+        )
+
+    assert shape(by_hand) == shape(by_repair) == ("Denied", True, True, True, True, 20, 20)

@@ -3,9 +3,8 @@ the "Ran 0 tests ... OK" of Django's own runner, which finds none of tg's tests.
 
 import pytest
 
+from tests.processes import manage
 from tg.test_runner import pytest_label
-
-from .processes import manage
 
 TINY_SUITE = """
 def test_arithmetic_still_works():

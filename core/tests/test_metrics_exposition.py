@@ -14,8 +14,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.models import Operation, OperationRecord, Outcome
-
-from .processes import ROOT
+from tests.processes import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -44,9 +43,9 @@ HISTOGRAM_SUFFIXES = ("_sum", "_count", "_bucket")
 
 
 @pytest.fixture
-def exposition(client, settings):
+def exposition(client, settings, tg_monitoring):
     """/metrics after a cron run, with every operation and outcome recorded."""
-    settings.TG_MONITORING = {**settings.TG_MONITORING, "TOKEN": TOKEN, "ENDPOINT_CACHE_SECONDS": 0}
+    tg_monitoring(TOKEN=TOKEN, ENDPOINT_CACHE_SECONDS=0)
     cache.clear()
     call_command("monitor_validation", "--json", stdout=StringIO(), stderr=StringIO())
     when = timezone.now() - timedelta(minutes=5)

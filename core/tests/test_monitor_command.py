@@ -165,8 +165,8 @@ def test_a_bad_period_is_a_usage_error_that_changes_nothing(period):
     assert not MonitorSnapshot.objects.exists()
 
 
-def test_a_threshold_for_an_unknown_metric_is_a_settings_error(settings):
-    settings.TG_MONITORING = {**settings.TG_MONITORING, "THRESHOLDS": {"xp_spend_time": 800}}
+def test_a_threshold_for_an_unknown_metric_is_a_settings_error(settings, tg_monitoring):
+    tg_monitoring(THRESHOLDS={"xp_spend_time": 800})
     out, err, code = run("--json")
     assert code == 2 and out == ""
     assert err.startswith(
@@ -176,8 +176,8 @@ def test_a_threshold_for_an_unknown_metric_is_a_settings_error(settings):
     assert not MonitorSnapshot.objects.exists()
 
 
-def test_a_threshold_that_is_not_a_number_is_a_settings_error(settings):
-    settings.TG_MONITORING = {**settings.TG_MONITORING, "WEIGHTS": {"health_score": "10"}}
+def test_a_threshold_that_is_not_a_number_is_a_settings_error(settings, tg_monitoring):
+    tg_monitoring(WEIGHTS={"health_score": "10"})
     _out, err, code = run()
     assert code == 2
     assert err == "settings: TG_MONITORING['WEIGHTS']['health_score'] must be a number, not '10'."
@@ -191,8 +191,8 @@ def test_each_run_stores_a_snapshot_of_its_report():
     assert snapshot.report == json.loads(out)
 
 
-def test_snapshots_older_than_the_retention_are_pruned(settings):
-    settings.TG_MONITORING = {**settings.TG_MONITORING, "SNAPSHOT_RETENTION_DAYS": 30}
+def test_snapshots_older_than_the_retention_are_pruned(settings, tg_monitoring):
+    tg_monitoring(SNAPSHOT_RETENTION_DAYS=30)
     now = timezone.now()
     for days in (45, 31, 29):
         MonitorSnapshot.objects.create(

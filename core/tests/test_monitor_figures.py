@@ -9,22 +9,11 @@ from django.utils import timezone
 
 from characters.models import Character, status_repair
 from core.integrity import REGISTRY
-from core.models import OperationRecord
 from core.monitoring import build_report
 from game.models import Scene, SpendStatus, XPSpendingRequest
+from tests.support import operation_records
 
 pytestmark = pytest.mark.django_db
-
-
-def records(operation, outcome, durations, *, hours_ago=1, code=""):
-    """OperationRecords with the given durations, ``hours_ago`` before now."""
-    when = timezone.now() - timedelta(hours=hours_ago)
-    OperationRecord.objects.bulk_create(
-        OperationRecord(
-            operation=operation, outcome=outcome, code=code, duration_ms=ms, created_at=when
-        )
-        for ms in durations
-    )
 
 
 def checks(**kwargs):
@@ -33,8 +22,10 @@ def checks(**kwargs):
 
 def test_spend_times_are_median_p95_and_max_of_the_period():
     """Ten spends of 10..100 ms: PostgreSQL's percentile_cont gives 55 and 95.5."""
-    records("xp_spend", "success", [10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
-    records("xp_spend", "success", [5000], hours_ago=30)  # before the period
+    operation_records("xp_spend", "success", durations=[10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
+    operation_records(
+        "xp_spend", "success", durations=[5000], ago=timedelta(hours=30)
+    )  # before the period
 
     spend = checks()["xp_operations"]["xp_spend"]
 
@@ -43,7 +34,7 @@ def test_spend_times_are_median_p95_and_max_of_the_period():
 
 
 def test_a_single_operation_is_its_own_median_and_p95():
-    records("scene_award", "success", [42.0])
+    operation_records("scene_award", "success", durations=[42.0])
     assert checks()["xp_operations"]["scene_award"]["time_ms"] == {
         "median": 42.0,
         "p95": 42.0,
@@ -53,10 +44,10 @@ def test_a_single_operation_is_its_own_median_and_p95():
 
 def test_refusals_are_counted_apart_and_do_not_lower_the_success_rate():
     """Success rate = successes / (successes + errors + violations + deadlocks)."""
-    records("xp_spend", "success", [10] * 18)
-    records("xp_spend", "error", [10], code="OperationalError")
-    records("xp_spend", "deadlock", [10], code="deadlock_detected")
-    records("xp_spend", "rejected", [1] * 30, code="insufficient_xp")
+    operation_records("xp_spend", "success", durations=[10] * 18)
+    operation_records("xp_spend", "error", durations=[10], code="OperationalError")
+    operation_records("xp_spend", "deadlock", durations=[10], code="deadlock_detected")
+    operation_records("xp_spend", "rejected", durations=[1] * 30, code="insufficient_xp")
 
     spend = checks()["xp_operations"]["xp_spend"]
 
@@ -69,8 +60,14 @@ def test_refusals_are_counted_apart_and_do_not_lower_the_success_rate():
 
 def test_constraint_violations_and_deadlocks_are_counted_per_day():
     """48 hours with 6 violations is 3 a day; shorter periods are not extrapolated."""
-    records("xp_approve", "constraint_violation", [5] * 6, hours_ago=30, code="x_range")
-    records("xp_approve", "deadlock", [5] * 2, hours_ago=1)
+    operation_records(
+        "xp_approve",
+        "constraint_violation",
+        durations=[5] * 6,
+        ago=timedelta(hours=30),
+        code="x_range",
+    )
+    operation_records("xp_approve", "deadlock", durations=[5] * 2, ago=timedelta(hours=1))
 
     two_days = checks(period_hours=48)["xp_operations"]
     one_hour = checks(period_hours=2)["xp_operations"]

@@ -20,8 +20,7 @@ from jsonschema import Draft202012Validator
 from characters.models import Character
 from core.models import OperationRecord
 from game.models import Scene
-
-from .processes import ROOT, manage, shell
+from tests.processes import ROOT, manage, shell
 
 pytestmark = pytest.mark.django_db
 
@@ -97,8 +96,10 @@ def test_a_busy_period_validates_against_the_schema(busy_period):
     assert list(VALIDATOR.iter_errors(data)) == []
 
 
-def test_verbose_alert_output_validates_against_the_schema(busy_period, settings, mailoutbox):
-    settings.TG_MONITORING = {**settings.TG_MONITORING, "ALERT_EMAILS": ["ops@example.test"]}
+def test_verbose_alert_output_validates_against_the_schema(
+    busy_period, settings, mailoutbox, tg_monitoring
+):
+    tg_monitoring(ALERT_EMAILS=["ops@example.test"])
 
     out, _code = run("--json", "--verbose", "--alert")
     data = json.loads(out)
@@ -107,8 +108,10 @@ def test_verbose_alert_output_validates_against_the_schema(busy_period, settings
     assert list(VALIDATOR.iter_errors(data)) == []
 
 
-def test_the_endpoint_document_validates_against_the_schema(busy_period, client, settings):
-    settings.TG_MONITORING = {**settings.TG_MONITORING, "TOKEN": "t", "ENDPOINT_CACHE_SECONDS": 0}
+def test_the_endpoint_document_validates_against_the_schema(
+    busy_period, client, settings, tg_monitoring
+):
+    tg_monitoring(TOKEN="t", ENDPOINT_CACHE_SECONDS=0)
     run("--json")
 
     data = client.get("/health/validation/", HTTP_AUTHORIZATION="Bearer t").json()

@@ -3,26 +3,16 @@ default): below it they are reported with their value and count as
 ``insufficient_data`` and do not move the score. Counts per day are not rates: they are
 judged whatever the sample."""
 
-from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
-from core.models import OperationRecord
 from core.monitoring import build_report
 from core.monitoring.render import render_prometheus
+from tests.support import operation_records
 
 pytestmark = pytest.mark.django_db
-
-
-def records(operation, outcome, count, *, ms=10.0):
-    when = timezone.now() - timedelta(minutes=30)
-    OperationRecord.objects.bulk_create(
-        OperationRecord(operation=operation, outcome=outcome, duration_ms=ms, created_at=when)
-        for _ in range(count)
-    )
 
 
 def report():
@@ -30,7 +20,7 @@ def report():
 
 
 def test_one_slow_spend_in_a_quiet_night_is_reported_but_not_judged():
-    records("xp_spend", "success", 1, ms=710)
+    operation_records("xp_spend", "success", 1, ms=710)
 
     data = report()
 
@@ -46,7 +36,7 @@ def test_one_slow_spend_in_a_quiet_night_is_reported_but_not_judged():
 
 
 def test_one_failed_spend_does_not_read_as_zero_percent_success():
-    records("xp_spend", "error", 1)
+    operation_records("xp_spend", "error", 1)
 
     data = report()
 
@@ -65,7 +55,7 @@ def test_one_failed_spend_does_not_read_as_zero_percent_success():
 
 @pytest.mark.parametrize(("failures", "state"), [(19, "insufficient_data"), (20, "breach")])
 def test_the_minimum_sample_is_20_operations(failures, state):
-    records("xp_spend", "error", failures)
+    operation_records("xp_spend", "error", failures)
 
     metric = report()["metrics"]["xp_spend_success_rate"]
 
@@ -73,8 +63,8 @@ def test_the_minimum_sample_is_20_operations(failures, state):
 
 
 def test_refusals_are_not_part_of_a_success_rate_sample_but_are_of_the_rollback_rate():
-    records("xp_spend", "rejected", 30)
-    records("xp_spend", "error", 1)
+    operation_records("xp_spend", "rejected", 30)
+    operation_records("xp_spend", "error", 1)
 
     metrics = report()["metrics"]
 
@@ -86,7 +76,7 @@ def test_refusals_are_not_part_of_a_success_rate_sample_but_are_of_the_rollback_
 
 
 def test_counts_per_day_are_judged_whatever_the_sample():
-    records("xp_approve", "deadlock", 2)
+    operation_records("xp_approve", "deadlock", 2)
 
     metrics = report()["metrics"]
 
@@ -95,9 +85,9 @@ def test_counts_per_day_are_judged_whatever_the_sample():
     assert metrics["transaction_rollback_rate"]["state"] == "insufficient_data"
 
 
-def test_the_minimum_is_a_setting(settings):
-    settings.TG_MONITORING = {**settings.TG_MONITORING, "MIN_SAMPLE": 5}
-    records("scene_award", "error", 5)
+def test_the_minimum_is_a_setting(settings, tg_monitoring):
+    tg_monitoring(MIN_SAMPLE=5)
+    operation_records("scene_award", "error", 5)
 
     data = report()
 
@@ -107,7 +97,7 @@ def test_the_minimum_is_a_setting(settings):
 
 
 def test_the_text_report_shows_value_and_sample():
-    records("xp_spend", "success", 3, ms=900)
+    operation_records("xp_spend", "success", 3, ms=900)
     out = StringIO()
 
     call_command("monitor_validation", stdout=out, stderr=StringIO())
@@ -135,7 +125,7 @@ def test_the_text_report_shows_value_and_sample():
 
 
 def test_prometheus_shows_the_sample_and_the_insufficient_state():
-    records("xp_spend", "error", 2)
+    operation_records("xp_spend", "error", 2)
 
     lines = render_prometheus(report()).decode().splitlines()
 

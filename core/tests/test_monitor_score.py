@@ -1,26 +1,13 @@
 """The health score rule: thresholds, weights, no-data, status boundaries, settings."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from core.models import OperationRecord
 from core.monitoring import build_report
 from core.monitoring.config import metric_specs
 from core.monitoring.health import judge
+from tests.support import operation_records
 
 pytestmark = pytest.mark.django_db
-
-
-def records(operation, outcome, count, *, ms=10.0, code=""):
-    when = timezone.now() - timedelta(minutes=30)
-    OperationRecord.objects.bulk_create(
-        OperationRecord(
-            operation=operation, outcome=outcome, code=code, duration_ms=ms, created_at=when
-        )
-        for _ in range(count)
-    )
 
 
 def report():
@@ -50,8 +37,8 @@ def test_no_activity_at_all_is_healthy_with_no_data():
 
 def test_spend_success_exactly_at_the_threshold_does_not_alert():
     """90 % is the alert line: below it alerts, at it does not."""
-    records("xp_spend", "success", 90)
-    records("xp_spend", "error", 10)
+    operation_records("xp_spend", "success", 90)
+    operation_records("xp_spend", "error", 10)
     data = report()
     assert data["metrics"]["xp_spend_success_rate"]["value"] == 90.0
     assert data["metrics"]["xp_spend_success_rate"]["state"] == "ok"
@@ -59,8 +46,8 @@ def test_spend_success_exactly_at_the_threshold_does_not_alert():
 
 
 def test_spend_success_below_the_threshold_costs_its_weight():
-    records("xp_spend", "success", 89)
-    records("xp_spend", "error", 11)
+    operation_records("xp_spend", "success", 89)
+    operation_records("xp_spend", "error", 11)
     data = report()
 
     spend = data["metrics"]["xp_spend_success_rate"]
@@ -80,10 +67,10 @@ def test_spend_success_below_the_threshold_costs_its_weight():
 
 def test_many_refusals_and_denials_leave_the_system_healthy():
     """Players asking for too much and storytellers saying no are not faults."""
-    records("xp_spend", "success", 5)
-    records("xp_spend", "rejected", 200, code="insufficient_xp")
-    records("xp_deny", "success", 40)
-    records("xp_approve", "rejected", 15, code="already_processed")
+    operation_records("xp_spend", "success", 5)
+    operation_records("xp_spend", "rejected", 200, code="insufficient_xp")
+    operation_records("xp_deny", "success", 40)
+    operation_records("xp_approve", "rejected", 15, code="already_processed")
 
     data = report()
 
@@ -91,8 +78,8 @@ def test_many_refusals_and_denials_leave_the_system_healthy():
 
 
 def test_slow_spends_breach_the_p95_threshold_only():
-    records("xp_spend", "success", 90, ms=100)
-    records("xp_spend", "success", 10, ms=900)
+    operation_records("xp_spend", "success", 90, ms=100)
+    operation_records("xp_spend", "success", 10, ms=900)
     data = report()
     assert data["metrics"]["xp_spend_time_p95_ms"]["value"] == 900.0
     assert [a["metric"] for a in data["alerts"]] == ["health_score", "xp_spend_time_p95_ms"]
@@ -100,33 +87,37 @@ def test_slow_spends_breach_the_p95_threshold_only():
 
 
 def test_a_failed_scene_award_makes_the_system_degraded():
-    records("scene_award", "success", 99)
-    records("scene_award", "error", 1)
+    operation_records("scene_award", "success", 99)
+    operation_records("scene_award", "error", 1)
     data = report()
     assert data["metrics"]["scene_xp_award_success_rate"]["value"] == 99.0
     assert data["metrics"]["scene_xp_award_success_rate"]["state"] == "ok"
 
-    records("scene_award", "error", 1)
+    operation_records("scene_award", "error", 1)
     data = report()
     assert data["metrics"]["scene_xp_award_success_rate"]["state"] == "breach"
     assert data["status"] == "degraded"
 
 
 def test_deadlocks_above_one_a_day_alert():
-    records("xp_approve", "success", 200)
-    records("xp_approve", "deadlock", 1)
+    operation_records("xp_approve", "success", 200)
+    operation_records("xp_approve", "deadlock", 1)
     assert report()["metrics"]["database_deadlocks_per_day"]["state"] == "ok"
-    records("xp_approve", "deadlock", 1)
+    operation_records("xp_approve", "deadlock", 1)
     data = report()
     assert data["metrics"]["database_deadlocks_per_day"]["state"] == "breach"
     assert data["metrics"]["transaction_rollback_rate"]["state"] == "ok"
 
 
 def test_constraint_violations_above_ten_a_day_alert():
-    records("xp_spend", "success", 1000)
-    records("xp_spend", "constraint_violation", 10, code="characters_character_xp_nonnegative")
+    operation_records("xp_spend", "success", 1000)
+    operation_records(
+        "xp_spend", "constraint_violation", 10, code="characters_character_xp_nonnegative"
+    )
     assert report()["metrics"]["constraint_violations_per_day"]["state"] == "ok"
-    records("xp_spend", "constraint_violation", 1, code="characters_character_xp_nonnegative")
+    operation_records(
+        "xp_spend", "constraint_violation", 1, code="characters_character_xp_nonnegative"
+    )
     assert report()["metrics"]["constraint_violations_per_day"]["state"] == "breach"
 
 
@@ -159,18 +150,14 @@ def test_the_score_never_goes_below_zero():
     assert len(verdict["alerts"]) == 8
 
 
-def test_thresholds_and_weights_can_be_changed_in_settings(settings):
-    settings.TG_MONITORING = {
-        **settings.TG_MONITORING,
-        "THRESHOLDS": {"xp_spend_time_p95_ms": 1000},
-        "WEIGHTS": {"xp_spend_time_p95_ms": 60},
-    }
-    records("xp_spend", "success", 100, ms=900)
+def test_thresholds_and_weights_can_be_changed_in_settings(settings, tg_monitoring):
+    tg_monitoring(THRESHOLDS={"xp_spend_time_p95_ms": 1000}, WEIGHTS={"xp_spend_time_p95_ms": 60})
+    operation_records("xp_spend", "success", 100, ms=900)
     data = report()
     assert data["metrics"]["xp_spend_time_p95_ms"]["threshold"] == 1000
     assert data["metrics"]["xp_spend_time_p95_ms"]["state"] == "ok"
 
-    records("xp_spend", "success", 100, ms=1500)
+    operation_records("xp_spend", "success", 100, ms=1500)
     data = report()
     assert data["metrics"]["xp_spend_time_p95_ms"]["value"] == 1500.0
     assert (data["health_score"], data["status"]) == (40, "critical")

@@ -4,7 +4,7 @@
 import pytest
 from django.db import connection
 
-from .processes import manage
+from tests.processes import manage
 
 COMMANDS = [
     ("validate_data_integrity",),

@@ -51,12 +51,8 @@ def test_the_monitor_run_deletes_records_older_than_90_days_by_default():
 
 
 @pytest.mark.django_db
-def test_the_retention_is_its_own_setting(settings):
-    settings.TG_MONITORING = {
-        **settings.TG_MONITORING,
-        "OPERATION_RETENTION_DAYS": 30,
-        "SNAPSHOT_RETENTION_DAYS": 365,
-    }
+def test_the_retention_is_its_own_setting(settings, tg_monitoring):
+    tg_monitoring(OPERATION_RETENTION_DAYS=30, SNAPSHOT_RETENTION_DAYS=365)
     records_aged(45, 31, 29)
     MonitorSnapshot.objects.create(
         created_at=timezone.now() - timedelta(days=45),

@@ -17,8 +17,7 @@ from django.utils import timezone
 from characters.models import Character
 from core.integrity import REGISTRY
 from game.models import Gameline, Scene, XPSpendingRequest
-
-from .test_integrity_support import run
+from tests.support import validate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -131,7 +130,7 @@ def test_validate_fix_decide_migrate_verify(
 ):
     people = write_violations(make_human, chronicle, storyteller)
 
-    status, report, _ = run("--verbose")
+    status, report, _ = validate("--verbose")
     assert status == 1
     failed = [line.split()[1] for line in report.splitlines() if line.startswith("✗ ")]
     assert failed == [name for name in REGISTRY if name != "lost_dots"]
@@ -156,7 +155,7 @@ def test_validate_fix_decide_migrate_verify(
     violated = r'constraint "(characters|game)_\w+" of relation "\w+" is violated by some row'
     assert re.search(violated, str(refused.value))
 
-    status, fixed, _ = run("--fix")
+    status, fixed, _ = validate("--fix")
     assert status == 1, fixed
     assert fixed.endswith(
         "2 issue(s) remain in 1 check(s): xp_ledger. They need a person to decide; see "
@@ -164,18 +163,18 @@ def test_validate_fix_decide_migrate_verify(
     )
 
     # F's -4 was clamped to 0, but its ledger says 6; I gained 4 outside the ledger.
-    status, decided, _ = run(
+    status, decided, _ = validate(
         "--restore-balances", str(people["F"].pk), "--reason", "the -4 was a typo"
     )
     assert status == 1, decided
-    status, decided, _ = run(
+    status, decided, _ = validate(
         "--accept-balances", str(people["I"].pk), "--reason", "ST granted 4 XP at the table"
     )
     assert status == 0, decided
     assert Character.objects.get(pk=people["F"].pk).xp == 6
 
     migrate()
-    status, verified, _ = run()
+    status, verified, _ = validate()
     assert status == 0
     assert verified.endswith(f"No issues: {len(REGISTRY)} check(s) passed.\n")
     assert Character.objects.get(pk=people["H"].pk).xp == 6

@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 
-from .processes import ROOT
+from tests.processes import ROOT
 
 # A "python3" that reports the given version to the check find_python runs (-c CODE).
 PRETEND = (

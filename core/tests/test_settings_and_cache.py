@@ -5,7 +5,6 @@ import copy
 import logging
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from django.core.cache import cache, caches
 from django.test import Client, override_settings
 
 from core.log_filters import CacheOutageFilter
+from tests.processes import free_port
 
 BASE_DIR = settings.BASE_DIR
 
@@ -147,12 +147,6 @@ def test_values_round_trip_through_redis_compressed():
     assert b"Elysium" in zlib.decompress(raw)
     cache.delete(key)
     assert cache.get(key) is None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

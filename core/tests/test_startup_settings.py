@@ -10,8 +10,7 @@ import re
 import pytest
 
 from core.monitoring.config import OPTIONS
-
-from .processes import ROOT, manage, python
+from tests.processes import ROOT, manage, python
 
 
 def one_line_refusal(result) -> str:

@@ -2,14 +2,12 @@
 --check, --fix, --dry-run and the exit status a deploy script gates on."""
 
 import pytest
-from django.core.management.base import CommandError
 
 from characters.models import Character
 from core.integrity import REGISTRY
 from core.models import IntegrityFix
 from game.models import XPLedgerEntry
-
-from .test_integrity_support import corrupt, run
+from tests.support import corrupt, validate
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +37,7 @@ def bulk_raised(make_human):
 def test_a_clean_database_passes_every_check_and_exits_0(make_human):
     make_human("Ada", xp=4)
 
-    status, out, err = run()
+    status, out, err = validate()
 
     assert status == 0
     lines = out.splitlines()
@@ -51,13 +49,13 @@ def test_a_clean_database_passes_every_check_and_exits_0(make_human):
 
 
 def test_an_empty_database_passes_every_check(db):
-    status, out, _ = run()
+    status, out, _ = validate()
     assert status == 0
     assert out.endswith(f"No issues: {CHECKS} check(s) passed.\n")
 
 
 def test_issues_are_counted_per_check_and_exit_1(drifted):
-    status, out, _ = run()
+    status, out, _ = validate()
 
     assert status == 1
     assert f"✗ xp_ledger                   {LEDGER_TITLE}: 3\n" in out
@@ -69,7 +67,7 @@ def test_issues_are_counted_per_check_and_exit_1(drifted):
 def test_verbose_lists_offending_rows_up_to_the_limit_then_how_many_more(drifted):
     ada, bob, _cy = drifted
 
-    status, out, _ = run("--verbose", "--limit", "2", "--check", "xp_ledger")
+    status, out, _ = validate("--verbose", "--limit", "2", "--check", "xp_ledger")
 
     assert status == 1
     assert out.splitlines() == [
@@ -83,7 +81,7 @@ def test_verbose_lists_offending_rows_up_to_the_limit_then_how_many_more(drifted
 
 
 def test_check_runs_only_the_named_checks(drifted):
-    status, out, _ = run("--check", "negative_xp", "age")
+    status, out, _ = validate("--check", "negative_xp", "age")
 
     assert status == 0
     assert [line.split()[1] for line in out.splitlines()[:-1]] == ["negative_xp", "age"]
@@ -107,17 +105,16 @@ def test_check_runs_only_the_named_checks(drifted):
     ],
 )
 def test_usage_errors_exit_2_with_one_clear_line_and_change_nothing(drifted, args, message):
-    with pytest.raises(CommandError) as error:
-        run(*args)
+    status, _, err = validate(*args)
 
-    assert (error.value.returncode, str(error.value)) == (2, message)
+    assert (status, err) == (2, f"CommandError: {message}\n")
     assert not IntegrityFix.objects.exists()
 
 
 def test_fix_prints_each_change_then_the_clean_report_and_exits_0(drifted):
     ada = drifted[0]
 
-    status, out, _ = run("--fix", "--verbose", "--limit", "1")
+    status, out, _ = validate("--fix", "--verbose", "--limit", "1")
 
     assert status == 0
     run_id = IntegrityFix.objects.values_list("run_id", flat=True).distinct().get()
@@ -135,10 +132,10 @@ def test_fix_prints_each_change_then_the_clean_report_and_exits_0(drifted):
 
 
 def test_a_second_fix_changes_nothing(drifted):
-    run("--fix")
+    validate("--fix")
     entries, fixes = XPLedgerEntry.objects.count(), IntegrityFix.objects.count()
 
-    status, out, _ = run("--fix")
+    status, out, _ = validate("--fix")
 
     assert status == 0
     assert out.splitlines()[1] == "  nothing to fix."
@@ -152,7 +149,7 @@ def test_dry_run_lists_exactly_what_fix_changes_and_writes_nothing(drifted, make
     corrupt(Character, retired.pk, status="Ret")
     entries = XPLedgerEntry.objects.count()
 
-    status, dry, _ = run("--fix", "--dry-run", "--verbose")
+    status, dry, _ = validate("--fix", "--dry-run", "--verbose")
 
     assert status == 1
     assert XPLedgerEntry.objects.count() == entries
@@ -164,7 +161,7 @@ def test_dry_run_lists_exactly_what_fix_changes_and_writes_nothing(drifted, make
         "4 issue(s) in 2 check(s) now; run --fix without --dry-run to apply the changes above.\n"
     )
 
-    status, real, _ = run("--fix", "--verbose")
+    status, real, _ = validate("--fix", "--verbose")
 
     assert status == 0
     would = dry.split("\n\nNow:\n")[0].splitlines()[1:]
@@ -178,7 +175,7 @@ def test_fix_with_check_repairs_only_the_named_checks(drifted, make_human):
     request = retired.spend_xp("wits", "Wits", 4, "attribute")
     corrupt(Character, retired.pk, status="Ret")
 
-    status, out, _ = run("--fix", "--check", "pending_spends_inactive")
+    status, out, _ = validate("--fix", "--check", "pending_spends_inactive")
 
     assert status == 0
     assert (
@@ -189,7 +186,7 @@ def test_fix_with_check_repairs_only_the_named_checks(drifted, make_human):
     assert set(IntegrityFix.objects.values_list("check_name", flat=True)) == {
         "pending_spends_inactive"
     }
-    status, _, _ = run("--check", "xp_ledger")
+    status, _, _ = validate("--check", "xp_ledger")
     assert status == 1  # the drifted balances were left alone
 
 
@@ -197,7 +194,7 @@ def test_fix_leaves_balances_that_drifted_from_their_history_to_an_operator(bulk
     """A bulk +100 is not made permanent by --fix: nobody decided it was right."""
     eve, fay = bulk_raised
 
-    status, out, _ = run("--fix")
+    status, out, _ = validate("--fix")
 
     assert status == 1
     assert "nothing to fix." in out
@@ -216,7 +213,9 @@ def test_fix_leaves_balances_that_drifted_from_their_history_to_an_operator(bulk
 def test_an_operator_restores_one_balance_and_accepts_another_with_a_reason(bulk_raised):
     eve, fay = bulk_raised
 
-    status, out, _ = run("--restore-balances", str(eve.pk), "--reason", "bulk update by mistake")
+    status, out, _ = validate(
+        "--restore-balances", str(eve.pk), "--reason", "bulk update by mistake"
+    )
 
     assert status == 1  # Fay still drifts
     assert out.splitlines()[:2] == [
@@ -228,7 +227,7 @@ def test_an_operator_restores_one_balance_and_accepts_another_with_a_reason(bulk
     assert (fix.field, fix.old_value, fix.new_value) == ("xp", "110", "10")
     assert "bulk update by mistake" in fix.note
 
-    status, out, _ = run(
+    status, out, _ = validate(
         "--accept-balances", f"{fay.pk},{eve.pk}", "--reason", "storyteller gift, see #12"
     )
 
@@ -262,8 +261,7 @@ def test_an_operator_restores_one_balance_and_accepts_another_with_a_reason(bulk
     ],
 )
 def test_balance_decisions_refuse_bad_input_with_exit_2(bulk_raised, args, message):
-    with pytest.raises(CommandError) as error:
-        run(*args)
+    status, _, err = validate(*args)
 
-    assert (error.value.returncode, str(error.value)) == (2, message)
+    assert (status, err) == (2, f"CommandError: {message}\n")
     assert not IntegrityFix.objects.exists()

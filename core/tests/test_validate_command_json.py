@@ -6,8 +6,7 @@ import pytest
 
 from characters.models import Character
 from core.models import IntegrityFix
-
-from .test_integrity_support import corrupt, run
+from tests.support import corrupt, validate
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ def drifted(make_human):
 
 
 def test_the_report_is_one_json_document_with_every_check(drifted):
-    status, out, err = run("--json")
+    status, out, err = validate("--json")
 
     assert status == 1
     document = json.loads(out)
@@ -55,11 +54,11 @@ def test_the_report_is_one_json_document_with_every_check(drifted):
     }
     scene = next(c for c in document["checks"] if c["name"] == "scene_xp")
     assert scene["info"] == {"scenes_awaiting_xp": 0, "scenes_given_without_awards": 0}
-    assert err == ""
+    assert err == "CommandError: 1 integrity issue(s) in xp_ledger\n"
 
 
 def test_fix_adds_what_was_fixed_and_the_run_id(drifted):
-    status, out, _ = run("--fix", "--json")
+    status, out, _ = validate("--fix", "--json")
 
     assert status == 0
     document = json.loads(out)
@@ -82,7 +81,7 @@ def test_fix_adds_what_was_fixed_and_the_run_id(drifted):
 
 
 def test_a_dry_run_reports_the_current_state_and_what_would_remain(drifted):
-    status, out, _ = run("--fix", "--dry-run", "--json")
+    status, out, _ = validate("--fix", "--dry-run", "--json")
 
     assert status == 1
     document = json.loads(out)

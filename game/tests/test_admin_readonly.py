@@ -8,11 +8,24 @@ from django.contrib import admin
 from django.urls import reverse
 
 from core.models import IntegrityFix, MonitorSnapshot, OperationRecord
-from game.models import SpendStatus, XPLedgerEntry, XPSpendingRequest
+from game.models import (
+    SpendStatus,
+    StorytellerChange,
+    XPLedgerEntry,
+    XPSpendingRequest,
+    record_storyteller_change,
+)
 
 pytestmark = pytest.mark.django_db
 
-READ_ONLY = [XPLedgerEntry, XPSpendingRequest, OperationRecord, IntegrityFix, MonitorSnapshot]
+READ_ONLY = [
+    XPLedgerEntry,
+    XPSpendingRequest,
+    OperationRecord,
+    IntegrityFix,
+    MonitorSnapshot,
+    StorytellerChange,
+]
 
 
 def url(model, view, *args) -> str:
@@ -20,7 +33,7 @@ def url(model, view, *args) -> str:
 
 
 @pytest.fixture
-def records(make_human, storyteller):
+def records(make_human, storyteller, chronicle):
     """One row of each read-only model (the XP operations write the first three)."""
     ada = make_human(xp=10, brawl=1)
     ada.spend_xp("brawl", "Brawl", 2, "ability")
@@ -34,6 +47,9 @@ def records(make_human, storyteller):
         new_value="10",
     )
     MonitorSnapshot.objects.create(health_score=100, status="healthy", report={})
+    record_storyteller_change(
+        chronicle=chronicle, user=storyteller, action="head_transferred", note="founded"
+    )
     return {model: model.objects.first() for model in READ_ONLY}
 
 
@@ -49,7 +65,9 @@ def test_every_changelist_renders_and_searches(admin_client, records, model):
 
 def test_every_model_of_tg_is_registered():
     ours = [
-        m for app in ("characters", "game", "core") for m in apps.get_app_config(app).get_models()
+        m
+        for app in ("characters", "game", "core", "notifications")
+        for m in apps.get_app_config(app).get_models()
     ]
 
     assert [m.__name__ for m in ours if m not in admin.site._registry] == []

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from characters.models import Human
 from game.models import Invitation, XPSpendingRequest
+from notifications.models import NotificationPreferences
 
 from .web_world import ROLES, build_world, snapshot
 
@@ -49,6 +50,9 @@ PAGES = {
         lambda w: reverse("character-status-confirm", args=[w.approved.pk, "Dec"]),
         STORYTELLERS,
     ),
+    "xp report": (lambda w: reverse("chronicle-report", args=[w.chronicle.pk]), STORYTELLERS),
+    "audit": (lambda w: reverse("chronicle-audit", args=[w.chronicle.pk]), STORYTELLERS),
+    "audit csv": (lambda w: reverse("chronicle-audit-csv", args=[w.chronicle.pk]), STORYTELLERS),
 }
 
 
@@ -59,8 +63,6 @@ def client_for(client, world, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
-# Not "page": that name is pytest-playwright's browser tab, which would make this a
-# browser-parametrized test grouped (and run) among the browser tests.
 @pytest.mark.parametrize("page_name", PAGES)
 def test_every_page_answers_each_role_as_designed(client, role, page_name):
     world = build_world()
@@ -82,11 +84,11 @@ def test_the_sheet_is_full_for_player_and_storytellers_and_a_card_for_members(cl
     response = client_for(client, world, role).get(world.approved.get_absolute_url())
     if response.status_code != 200:
         return
-    page = response.content.decode()
+    text = response.content.decode()
     full = role in ("owner", "storyteller", "head", "superuser")
-    assert ("Experience" in page) is full
-    assert ('aria-label="Strength 1 of 10"' in page) is full
-    assert "The full sheet is for its player" in page or full
+    assert ("Experience" in text) is full
+    assert ('aria-label="Strength 1 of 10"' in text) is full
+    assert "The full sheet is for its player" in text or full
 
 
 # --- Actions: allowed roles change exactly what they should; others change nothing -------
@@ -156,6 +158,14 @@ def _invited(world):
     assert Invitation.objects.filter(chronicle=world.chronicle, note="for Bob").count() == 1
 
 
+def _notifications(world):
+    return reverse("notification-preferences"), {"digest": "on"}
+
+
+def _notifications_saved(world):
+    assert NotificationPreferences.objects.filter(decisions=False, digest=True).count() == 1
+
+
 ACTIONS = {
     "spend": (_spend, OWNER_ONLY, _spent),
     "withdraw": (_withdraw, OWNER_ONLY, _withdrawn),
@@ -163,6 +173,7 @@ ACTIONS = {
     "submit": (_submit, OWNER_ONLY, _submitted),
     "edit": (_edit, OWNER_ONLY, _edited),
     "invite": (_invite, HEAD_ONLY, _invited),
+    "notification settings": (_notifications, EVERYONE, _notifications_saved),
 }
 
 

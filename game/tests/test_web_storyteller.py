@@ -60,8 +60,6 @@ PAGES = {
 
 
 @pytest.mark.parametrize("role", ROLES)
-# Not "page": that name is pytest-playwright's browser tab, which would make this a
-# browser-parametrized test grouped (and run) among the browser tests.
 @pytest.mark.parametrize("page_name", PAGES)
 def test_storyteller_pages_answer_each_role_as_designed(client, role, page_name):
     world = build_world()
@@ -352,3 +350,59 @@ def test_finishing_a_scene_sets_finished_at_and_opens_the_award(client, world):
     assert scene.finished and scene.finished_at is not None
     assert response.redirect_chain[-1][0] == reverse("st-scene-award", args=[scene.pk])
     assert XPSpendingRequest.objects.count() == 1
+
+
+# --- The head storyteller's storytellers page ----------------------------------------------
+
+
+def test_the_storytellers_page_is_the_head_storytellers(client, world):
+    url = reverse("storytellers", args=[world.chronicle.pk])
+    expected = (302, 404, 403, 403, 404, 403, 200, 200)
+    for role, status in zip(ROLES, expected, strict=True):
+        client.logout()
+        assert login(client, world, role).get(url).status_code == status, role
+    before = snapshot()
+    login(client, world, "storyteller").post(url, {"action": "add", "username": "mia"})
+    assert snapshot() == before
+
+
+def test_the_head_adds_and_removes_an_assistant_and_the_audit_keeps_it(client, world):
+    from game.models import StorytellerChange
+
+    werewolf = Gameline.objects.get_or_create(short_name="wta", defaults={"name": "Werewolf"})[0]
+    head = login(client, world, "head")
+    url = reverse("storytellers", args=[world.chronicle.pk])
+    added = head.post(
+        url, {"action": "add", "username": "mia", "gameline": werewolf.pk}, follow=True
+    )
+    assert messages_of(added) == [f"mia now storytells {werewolf} in Chicago by Night."]
+    relation = STRelationship.objects.get(user__username="mia")
+    removed = head.post(url, {"action": "remove", "relation": relation.pk}, follow=True)
+    assert messages_of(removed) == [f"mia no longer storytells {werewolf} in Chicago by Night."]
+    assert list(
+        StorytellerChange.objects.filter(user__username="mia")
+        .order_by("pk")
+        .values_list("action", "by__username")
+    ) == [("added", "sophia"), ("removed", "sophia")]
+
+
+def test_a_transfer_needs_the_typed_name_and_then_hands_the_role_over(client, world):
+    head = login(client, world, "head")
+    url = reverse("storytellers", args=[world.chronicle.pk])
+    refused = head.post(
+        url, {"action": "transfer", "username": "ash", "confirm": "chicago"}, follow=True
+    )
+    assert messages_of(refused) == [
+        "Nothing changed: Type the chronicle's name, “Chicago by Night”, to confirm the transfer."
+    ]
+    world.chronicle.refresh_from_db()
+    assert world.chronicle.head_st == world.users["head"]
+    done = head.post(
+        url, {"action": "transfer", "username": "ash", "confirm": "Chicago by Night"}, follow=True
+    )
+    assert messages_of(done) == ["ash is now the head storyteller of Chicago by Night."]
+    world.chronicle.refresh_from_db()
+    assert world.chronicle.head_st == world.users["storyteller"]
+    assert done.redirect_chain[-1][0] == reverse("chronicle", args=[world.chronicle.pk])
+    # Without a game line of her own, the former head no longer sees the chronicle.
+    assert head.get(url).status_code == 404

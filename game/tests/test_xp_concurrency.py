@@ -8,7 +8,6 @@ import time
 
 import pytest
 from django.db import connection, connections
-from django.db.models import Sum
 from django.utils import timezone
 
 from characters.models import Human
@@ -16,6 +15,7 @@ from characters.traits import ABILITIES
 from core.models import OperationRecord
 from game.models import LedgerKind, Scene, SpendStatus, XPLedgerEntry, XPSpendingRequest
 from game.xp_costs import trait_cost
+from tests.support import ledger_sum
 
 from .threads import codes, run_together
 
@@ -24,10 +24,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def fresh(character):
     return Human.objects.get(pk=character.pk)
-
-
-def ledger_sum(character):
-    return XPLedgerEntry.objects.filter(character=character).aggregate(s=Sum("amount"))["s"] or 0
 
 
 def test_twenty_simultaneous_spends_never_overdraw(make_human):

@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Sum
 
 from core.models import OperationRecord
 from game.models import (
@@ -13,6 +12,7 @@ from game.models import (
     XPLedgerEntry,
     XPSpendingRequest,
 )
+from tests.support import ledger_sum
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +31,6 @@ def refused(call):
     with pytest.raises(ValidationError) as info:
         call()
     return info.value
-
-
-def ledger_sum(character):
-    return XPLedgerEntry.objects.filter(character=character).aggregate(s=Sum("amount"))["s"]
 
 
 def test_approval_raises_the_trait_and_keeps_the_cost(ada, pending, storyteller):

@@ -20,6 +20,7 @@ from core.integrity import run_checks
 from core.models import OperationRecord
 from game.models import LedgerKind, Scene, SpendStatus, XPLedgerEntry, XPSpendingRequest
 from game.xp import LEFT_PLAY_REASON
+from tests.support import ledger_sum
 
 from .threads import in_thread, run_together, second_connection, wait_until_blocked
 
@@ -28,10 +29,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def fresh(character):
     return Human.objects.get(pk=character.pk)
-
-
-def ledger_sum(character):
-    return XPLedgerEntry.objects.filter(character=character).aggregate(s=Sum("amount"))["s"] or 0
 
 
 def hold_and_raise(raw, character, trait, value):

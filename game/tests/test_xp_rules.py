@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import ProtectedError, Sum
+from django.db.models import ProtectedError
 from django.test import override_settings
 
 from characters.models import Character, Human
@@ -22,12 +22,9 @@ from game.models import (
     XPSpendingRequest,
 )
 from game.xp import LEFT_PLAY_REASON
+from tests.support import ledger_sum
 
 pytestmark = pytest.mark.django_db
-
-
-def ledger_sum(character):
-    return XPLedgerEntry.objects.filter(character=character).aggregate(s=Sum("amount"))["s"] or 0
 
 
 def refused(call, code):

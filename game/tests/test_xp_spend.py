@@ -2,18 +2,14 @@
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
 
 from characters.models import Human
 from characters.traits import ABILITIES, ATTRIBUTES
 from core.models import OperationRecord
 from game.models import LedgerKind, SpendStatus, XPLedgerEntry, XPSpendingRequest
+from tests.support import ledger_sum
 
 pytestmark = pytest.mark.django_db
-
-
-def ledger_sum(character):
-    return XPLedgerEntry.objects.filter(character=character).aggregate(s=Sum("amount"))["s"] or 0
 
 
 def refused(call):

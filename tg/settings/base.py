@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "core",
     "game",
     "characters",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,8 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=600)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tg@localhost")
+# The site's address as players reach it: links in notification e-mails start with it.
+TG_SITE_URL = env_str("TG_SITE_URL", "http://127.0.0.1:8000")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("tg admin", addr) for addr in env_list("TG_ADMINS")]
 
@@ -184,6 +187,8 @@ TG_MAX_SCENE_XP = env_int("TG_MAX_SCENE_XP", 5, minimum=1, maximum=1000)
 # May a storyteller decide requests of (and adjust or award XP to) their own characters?
 # Off: another storyteller of the chronicle decides. On: allowed, recorded as self-decided.
 TG_ALLOW_SELF_DECISIONS = env_bool("TG_ALLOW_SELF_DECISIONS", False)
+# validate_data_integrity --fix waits at most this long for a row lock (then retries once).
+TG_FIX_LOCK_TIMEOUT_SECONDS = env_int("TG_FIX_LOCK_TIMEOUT_SECONDS", 30, minimum=1, maximum=3600)
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {

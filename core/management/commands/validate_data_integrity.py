@@ -9,7 +9,6 @@ settings mistake is exit 2 with one line, not a ``SystemCheckError`` (exit 1, "i
 """
 
 import json
-import sys
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
@@ -17,33 +16,19 @@ from django.db import DatabaseError, connection
 
 from core.integrity import (
     REGISTRY,
-    CheckResult,
+    FixConflict,
     FixInProgress,
-    FixOutcome,
     FixReport,
     FixUnavailable,
     apply_fixes,
+    render,
     run_checks,
     settle_balances,
 )
 from core.monitoring.config import validate as validate_monitoring_settings
 from core.schema import no_tg_tables_message
 
-OK, FAIL, SKIP = "✓", "✗", "–"
 MAX_LIMIT = 10_000
-INFO_LABELS = {
-    "drifted_from_ledger": (
-        "balances that drifted from their ledger history (an operator decides: "
-        "--accept-balances or --restore-balances)"
-    ),
-    "without_ledger": "balances with no ledger entry yet (--fix records them)",
-    "approved_dots_missing": "approved dots no longer on the sheet",
-    "pending_stale": "pending requests that no longer fit the sheet (deny them)",
-    "scenes_awaiting_xp": "finished scenes awaiting XP",
-    "scenes_given_without_awards": (
-        "finished scenes marked XP given with no award entry (everyone got 0?)"
-    ),
-}
 
 
 class Command(BaseCommand):
@@ -124,18 +109,20 @@ class Command(BaseCommand):
             report = self._fix(names, dry_run=options["dry_run"], examples=examples)
             results = report.before if report.dry_run else report.after
             if as_json:
-                self._print_json(results, report)
+                self.stdout.write(
+                    json.dumps(render.document(results, report), indent=2, default=str)
+                )
             else:
-                self._print_fix(report, verbose)
+                self._write(render.fix_lines(report, verbose=verbose))
         else:
             results = run_checks(names, examples=examples)
             if as_json:
-                self._print_json(results, None)
+                self.stdout.write(json.dumps(render.document(results), indent=2, default=str))
             else:
-                self._print_results(results, verbose)
-                self._print_summary(results)
-        if _total(results):
-            sys.exit(1)
+                self._write(render.result_lines(results, verbose=verbose))
+                self._write(render.summary_lines(results))
+        if render.total(results):
+            raise CommandError(render.issues_line(results), returncode=1)
 
     # --- input and connection -----------------------------------------------------------
 
@@ -208,7 +195,7 @@ class Command(BaseCommand):
                         "settled": result.outcome.rows,
                         "not_drifting": result.not_drifting,
                         "changes": result.outcome.examples,
-                        "remaining": _total(result.after),
+                        "remaining": render.total(result.after),
                     },
                     default=str,
                 )
@@ -217,13 +204,13 @@ class Command(BaseCommand):
             head = "Dry run, nothing written: would have" if dry_run else "Balances"
             self.stdout.write(f"{head} {verb}: {result.outcome.rows} character(s).")
             for change in result.outcome.examples:
-                self.stdout.write(f"    {_describe_change(change)}")
+                self.stdout.write(f"    {render.describe_change(change)}")
             if result.not_drifting:
                 listed = ", ".join(f"#{pk}" for pk in result.not_drifting)
                 self.stdout.write(f"Not changed, their balance matches their ledger: {listed}.")
-            self._print_results(result.after, verbose=False)
-        if _total(result.after):
-            sys.exit(1)
+            self._write(render.result_lines(result.after, verbose=False))
+        if render.total(result.after):
+            raise CommandError(render.issues_line(result.after), returncode=1)
 
     def _connect(self) -> None:
         """Refuse (exit 2) bad monitoring settings, an unreachable database, or one that
@@ -244,166 +231,9 @@ class Command(BaseCommand):
     def _fix(self, names, *, dry_run: bool, examples: int) -> FixReport:
         try:
             return apply_fixes(names, dry_run=dry_run, examples=examples)
-        except (FixInProgress, FixUnavailable) as error:
+        except (FixConflict, FixInProgress, FixUnavailable) as error:
             raise CommandError(str(error), returncode=2) from None
 
-    # --- text output --------------------------------------------------------------------
-
-    def _print_results(self, results: list[CheckResult], verbose: bool) -> None:
-        width = max(len(r.name) for r in results)
-        for result in results:
-            if result.skipped:
-                self.stdout.write(f"{SKIP} {result.name:<{width}}  skipped: {result.skipped}")
-                continue
-            mark = FAIL if result.count else OK
-            self.stdout.write(f"{mark} {result.name:<{width}}  {result.title}: {result.count}")
-            for key, value in result.info.items():
-                if value:
-                    self.stdout.write(f"  {' ' * width}  ℹ {INFO_LABELS.get(key, key)}: {value}")
-            if verbose:
-                for example in result.examples:
-                    self.stdout.write(f"    {_describe(example)}")
-                if result.more:
-                    self.stdout.write(f"    and {result.more} more")
-
-    def _print_summary(self, results: list[CheckResult], *, mode: str = "report") -> None:
-        """The last line: what was found and what the operator can do next."""
-        total = _total(results)
-        failed = [r for r in results if r.count]
-        skipped = [r for r in results if r.skipped]
-        if skipped:
-            self.stdout.write(
-                f"{len(skipped)} check(s) skipped: {', '.join(r.name for r in skipped)}."
-            )
-        if not total:
-            self.stdout.write(f"No issues: {len(results) - len(skipped)} check(s) passed.")
-            return
-        if mode == "after_fix":
-            self.stdout.write(
-                f"{total} issue(s) remain in {len(failed)} check(s): "
-                f"{', '.join(r.name for r in failed)}. They need a person to decide; see "
-                "docs/deployment/validation_workflow.md."
-            )
-            return
-        if mode == "dry_run":
-            self.stdout.write(
-                f"{total} issue(s) in {len(failed)} check(s) now; "
-                "run --fix without --dry-run to apply the changes above."
-            )
-            return
-        fixable = sum(r.repairable for r in failed)
-        self.stdout.write(
-            f"{total} issue(s) in {len(failed)} check(s); "
-            f"{fixable} can be fixed with --fix (try --fix --dry-run first)."
-        )
-
-    def _print_fix(self, report: FixReport, verbose: bool) -> None:
-        if report.dry_run:
-            self.stdout.write("Dry run: nothing is written. --fix would change:")
-        else:
-            self.stdout.write(f"Fixing (run {report.run_id}):")
-        if not report.fixes:
-            self.stdout.write("  nothing to fix.")
-        for outcome in report.fixes:
-            self.stdout.write(f"  {_fix_line(outcome)}")
-            if verbose:
-                for change in outcome.examples:
-                    self.stdout.write(f"      {_describe_change(change)}")
-                if outcome.more > 0:
-                    self.stdout.write(f"      and {outcome.more} more")
-        changes = sum(o.changes for o in report.fixes)
-        if report.dry_run:
-            self.stdout.write("")
-            self.stdout.write("Now:")
-            self._print_results(report.before, verbose=False)
-            remaining = _total(report.after)
-            self.stdout.write(
-                f"After --fix, {remaining} issue(s) would remain."
-                if remaining
-                else "After --fix, no issue would remain."
-            )
-            self._print_summary(report.before, mode="dry_run")
-            return
-        if changes:
-            self.stdout.write(
-                f"Recorded {changes} change(s) in the integrity fix audit (run_id {report.run_id})."
-            )
-        self.stdout.write("")
-        self.stdout.write("After fixing:")
-        self._print_results(report.after, verbose)
-        self._print_summary(report.after, mode="after_fix")
-
-    # --- JSON ---------------------------------------------------------------------------
-
-    def _print_json(self, results: list[CheckResult], report: FixReport | None) -> None:
-        fixed = {o.name: o.rows for o in report.fixes} if report else {}
-        document = {
-            "status": "issues" if _total(results) else "ok",
-            "total_issues": _total(results),
-            "checks": [
-                {
-                    "name": r.name,
-                    "title": r.title,
-                    "count": r.count,
-                    "fixable": r.fixable,
-                    "fixed": fixed.get(r.name, 0) if report else None,
-                    "examples": r.examples,
-                    "more": r.more,
-                    "skipped": r.skipped,
-                    "info": r.info,
-                }
-                for r in results
-            ],
-        }
-        if report:
-            document["dry_run"] = report.dry_run
-            document["run_id"] = str(report.run_id)
-            document["remaining_after_fix"] = _total(report.after)
-            document["fixes"] = [
-                {
-                    "check": o.name,
-                    "rows": o.rows,
-                    "changes": o.changes,
-                    "fields": dict(sorted(o.fields.items())),
-                    "examples": o.examples,
-                    "more": o.more,
-                    "skipped": o.skipped,
-                }
-                for o in report.fixes
-            ]
-        self.stdout.write(json.dumps(document, indent=2, default=str))
-
-
-def _total(results: list[CheckResult]) -> int:
-    return sum(r.count or 0 for r in results)
-
-
-def _shown(value) -> str:
-    return "empty" if value is None else str(value)
-
-
-def _describe(example: dict) -> str:
-    """``Ada (#12) strength = 0 → 1`` and the check's own extra figures."""
-    known = {"model", "id", "name", "field", "value", "fix"}
-    extras = "".join(f", {k} {v}" for k, v in example.items() if k not in known)
-    field = f" {example['field']} = {_shown(example['value'])}" if example.get("field") else ""
-    fix = f" → {_shown(example['fix'])}" if "fix" in example else ""
-    return f"{example['name']} (#{example['id']}){field}{extras}{fix}"
-
-
-def _describe_change(change: dict) -> str:
-    """``Human #12 Ada: strength 0 → 1``; rows created or deleted by a fix say so."""
-    label = f"{change['model'].rsplit('.', 1)[-1]} #{change['id']} {change['name']}"
-    if not change["field"]:
-        return f"{label}: deleted ({change['old']})"
-    if change["old"] is None and change["field"] == "amount":
-        # A created ledger entry: named by its character, its id is only known once written.
-        return f"{change['name']}: new ledger entry of {change['new']:+d}"
-    return f"{label}: {change['field']} {_shown(change['old'])} → {_shown(change['new'])}"
-
-
-def _fix_line(outcome: FixOutcome) -> str:
-    if outcome.skipped:
-        return f"{outcome.name}: not fixed, {outcome.skipped}"
-    fields = ", ".join(f"{name or 'row'} ×{n}" for name, n in sorted(outcome.fields.items()))
-    return f"{outcome.name}: {outcome.rows} row(s), {outcome.changes} change(s) ({fields})"
+    def _write(self, lines: list[str]) -> None:
+        for line in lines:
+            self.stdout.write(line)

@@ -56,8 +56,8 @@ def shell(command: str, env: dict | None = None, timeout: int = 180) -> subproce
     )
 
 
-def closed_port() -> int:
-    """A loopback port with nothing listening: a server that is down."""
+def free_port() -> int:
+    """A loopback port with nothing listening: a server that is down, or one to start."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

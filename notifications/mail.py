@@ -1,0 +1,154 @@
+"""E-mail to players about decisions, sent after the decision commits.
+
+The XP operations and status changes register these functions with
+``transaction.on_commit``: the mail leaves only once the decision is in the database,
+never for a decision that rolled back. A mail that cannot be sent — the mail server
+down, a bad address, a bug here — is logged (logger ``tg.notifications``) and
+forgotten: it never undoes, fails or blocks a decision, whose transaction and row
+locks are over by then. ``EMAIL_TIMEOUT`` bounds how long a stalled server can hold
+the response that triggered the mail.
+
+Nobody is mailed about their own action (a player withdrawing, a storyteller deciding
+their own character under ``TG_ALLOW_SELF_DECISIONS``), nor when they turned the kind
+off on their account page, nor when they have no e-mail address.
+"""
+
+import functools
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from .models import NotificationPreferences
+
+logger = logging.getLogger("tg.notifications")
+
+
+def site_url(path: str) -> str:
+    """An absolute link for an e-mail: ``TG_SITE_URL`` + ``path``."""
+    return settings.TG_SITE_URL.rstrip("/") + path
+
+
+def one_line(text: str) -> str:
+    """A subject line: header injection needs a newline, so none is kept."""
+    return " ".join(text.split())
+
+
+def deliver(*, to: str, subject: str, template: str, context: dict) -> bool:
+    """Send one plain-text mail; on any failure log it and return False, never raise."""
+    try:
+        body = render_to_string(template, context)
+        send_mail(one_line(subject), body, None, [to], fail_silently=False)
+    except Exception:
+        logger.exception("Could not e-mail %s: %s", to, one_line(subject))
+        return False
+    logger.info("E-mailed %s: %s", to, one_line(subject))
+    return True
+
+
+def _after_commit(function):
+    """A notification runs after the decision committed: whatever goes wrong in it is
+    logged, never raised into the request or the operation that registered it."""
+
+    @functools.wraps(function)
+    def guarded(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except Exception:
+            logger.exception("Notification %s%r failed", function.__name__, args)
+            return False
+
+    return guarded
+
+
+DECISION_VERBS = {"Approved": "approved", "Denied": "denied", "Reversed": "reversed"}
+
+
+@_after_commit
+def notify_decision(request_id: int, status: str) -> bool:
+    """Tell the player that their XP request was approved, denied (with the
+    storyteller's note) or reversed (with the reason). Returns whether a mail left."""
+    from game.models import LedgerKind, XPLedgerEntry, XPSpendingRequest
+
+    request = XPSpendingRequest.objects.select_related("character__owner", "decided_by").get(
+        pk=request_id
+    )
+    character, owner = request.character, request.character.owner
+    decider, note = request.decided_by, request.note
+    if status == "Reversed":
+        refund = (
+            XPLedgerEntry.objects.filter(spend_request=request, kind=LedgerKind.REFUND)
+            .select_related("created_by")
+            .first()
+        )
+        decider, note = (refund.created_by, refund.note) if refund else (None, "")
+    if not _should_mail(owner, decider, "decisions"):
+        return False
+    verb = DECISION_VERBS[status]
+    change = f"{request.trait_display} {request.current_value} → {request.new_value}"
+    return deliver(
+        to=owner.email,
+        subject=f"{change} {verb} for {character.name}",
+        template="notifications/xp_decision.txt",
+        context={
+            "player": owner,
+            "character": character,
+            "request": request,
+            "change": change,
+            "verb": verb,
+            "status": status,
+            "decider": decider,
+            "note": note,
+            "link": site_url(reverse("xp-history", args=[character.pk])),
+            "sheet": site_url(character.get_absolute_url()),
+            "preferences": site_url(reverse("account")),
+        },
+    )
+
+
+STATUS_DECISIONS = {("Sub", "App"): "approved", ("Sub", "Un"): "returned to Unfinished"}
+
+
+@_after_commit
+def notify_status_decision(character_id: int, status: str) -> bool:
+    """Tell the player that a storyteller approved their submitted character or returned
+    it to Unfinished; the note is the reason recorded with that status change."""
+    from characters.models import CharacterChange
+
+    change = (
+        CharacterChange.objects.filter(character_id=character_id, field="status", new=status)
+        .select_related("character__owner", "changed_by")
+        .order_by("-changed_at", "-pk")
+        .first()
+    )
+    if change is None or (change.old, change.new) not in STATUS_DECISIONS:
+        return False
+    character, owner = change.character, change.character.owner
+    if change.changed_by is None or not _should_mail(owner, change.changed_by, "decisions"):
+        return False
+    verb = STATUS_DECISIONS[(change.old, change.new)]
+    return deliver(
+        to=owner.email,
+        subject=f"{character.name} {verb} by {change.changed_by.get_username()}",
+        template="notifications/status_decision.txt",
+        context={
+            "player": owner,
+            "character": character,
+            "verb": verb,
+            "approved": change.new == "App",
+            "decider": change.changed_by,
+            "note": change.reason,
+            "sheet": site_url(character.get_absolute_url()),
+            "preferences": site_url(reverse("account")),
+        },
+    )
+
+
+def _should_mail(person, actor, kind: str) -> bool:
+    if not person.email or not person.is_active:
+        return False
+    if actor is not None and actor.pk == person.pk:
+        return False  # their own action
+    return NotificationPreferences.wants(person, kind)
