@@ -9,7 +9,6 @@ operations; every decision in the walk is a click.
 import re
 
 import pytest
-from django.db.models import Sum
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
@@ -17,6 +16,7 @@ from characters import lifecycle
 from characters.models import Human
 from game.models import LedgerKind, Scene, SpendStatus, XPLedgerEntry, XPSpendingRequest
 from tests.browser import DESKTOP, assert_accessible, flash, login, screenshot
+from tests.support import ledger_sum
 
 from .browser_world import build_showcase, storyteller_world
 
@@ -125,9 +125,8 @@ def test_a_batch_decision_reports_what_another_storyteller_decided_first(page, n
     ada = Human.objects.get(pk=ada.pk)
     assert (ada.brawl, ada.strength, ada.alertness, ada.wits) == (2, 2, 1, 2)
     assert ada.xp == xp_before + asked["wits"].cost
-    ledger = XPLedgerEntry.objects.filter(character=ada)
-    assert ledger.aggregate(total=Sum("amount"))["total"] == ada.xp
-    assert ledger.filter(kind=LedgerKind.REFUND).count() == 1
+    assert ledger_sum(ada) == ada.xp
+    assert XPLedgerEntry.objects.filter(character=ada, kind=LedgerKind.REFUND).count() == 1
 
     # Pat, the player, reads the reason on their dashboard.
     pat = open_as(new_context, world.player)
