@@ -153,16 +153,17 @@ class BatchSummary:
     refused: list = field(default_factory=list)
 
     def lines(self, verb: str) -> list[str]:
+        """One clause per outcome, without a final full stop (the page joins them)."""
         parts = []
         if self.done:
             parts.append(f"{len(self.done)} {verb}")
         for request, message in self.already:
-            parts.append(f"{request.character}'s {request.trait_display}: {message}")
+            parts.append(f"{request.character}'s {request.trait_display}: {message.rstrip('.')}")
         if self.stale:
             names = ", ".join(f"{r.character}'s {r.trait_display}" for r in self.stale)
             parts.append(f"{len(self.stale)} stale, left pending: {names} (deny them)")
         for request, message in self.refused:
-            parts.append(f"{request.character}'s {request.trait_display}: {message}")
+            parts.append(f"{request.character}'s {request.trait_display}: {message.rstrip('.')}")
         return parts
 
 

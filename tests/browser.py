@@ -61,7 +61,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page, expect
 
 from tests import password_for
 
@@ -201,14 +201,37 @@ def login(page: Page, user, password: str | None = None) -> None:
         )
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """Save the whole page as ``screenshots/<name>.png`` (rewritten every run); return the path."""
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """Save the whole page (or, with ``full_page=False``, the screen's worth at the top) as
+    ``screenshots/<name>.png``, rewritten every run; return the path."""
     if not _SCREENSHOT_NAME.fullmatch(name):
         raise ValueError(f"screenshot name {name!r}: use lower-case letters, digits, - and _")
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=path, full_page=True, animations="disabled", caret="hide")
+    page.screenshot(path=path, full_page=full_page, animations="disabled", caret="hide")
     return path
+
+
+def flash(page: Page) -> Locator:
+    """The messages the site shows after an action ("Requested …", "1 approved.")."""
+    return page.locator("main .messages")
+
+
+def assert_fits_the_screen(page: Page, locator: Locator | None = None) -> None:
+    """The page does not scroll sideways; or ``locator`` is visible and wholly on screen
+    from left to right (scrolling down to it is fine: it is a phone)."""
+    width = page.evaluate("innerWidth")
+    if locator is None:
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll <= width, (
+            f"{page.url} scrolls sideways: {scroll} px wide on a {width} px screen"
+        )
+        return
+    expect(locator).to_be_visible()
+    box = locator.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (
+        f"{locator} on {page.url} is cut off: {box} on a {width} px screen"
+    )
 
 
 def assert_accessible(page: Page) -> list[dict]:

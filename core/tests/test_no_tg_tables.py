@@ -49,6 +49,11 @@ def empty_postgres_database(django_db_blocker):
     yield name, f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{name}"
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+    # Close what this database-less fixture opened: when browser tests (Playwright) ran
+    # earlier in the session, the test database's teardown leaves this connection open,
+    # and "test_tg" cannot be dropped at the end ("being accessed by other users").
+    with django_db_blocker.unblock():
+        connection.close()
 
 
 @pytest.mark.postgres

@@ -1,6 +1,8 @@
 """The storyteller pages as a storyteller uses them: queues scoped to their chronicles,
 batch decisions that report what others did, approvals with notes, scenes and awards."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -101,8 +103,10 @@ def test_a_batch_names_what_another_storyteller_decided_first(client, world):
         follow=True,
     )
     [summary] = messages_of(response)
-    assert summary.startswith(
-        "2 approved; Ada's Wits: This XP request was already denied by sophia on "
+    assert re.fullmatch(
+        r"2 approved; Ada's Wits: This XP request was already denied by sophia on "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d\.",  # one full stop, not two
+        summary,
     )
     wits.refresh_from_db()
     assert (wits.status, wits.decided_by) == ("Denied", head)

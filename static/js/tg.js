@@ -36,3 +36,14 @@ if (selectAll) {
     });
   });
 }
+
+// The award page: once the plan changes after its preview, preview it again before
+// awarding (without this file, awarding sends the plan as it was previewed).
+var awardPlan = document.getElementById("award-plan");
+var awardButton = document.getElementById("award-confirm-button");
+if (awardPlan && awardButton) {
+  awardPlan.addEventListener("change", function () {
+    awardButton.disabled = true;
+    awardButton.textContent = "Preview again to award";
+  });
+}
