@@ -1,6 +1,7 @@
 """Template helpers for sheets: ratings drawn as dots that also read as text."""
 
 from django import template
+from django.core.exceptions import FieldDoesNotExist
 
 register = template.Library()
 
@@ -24,3 +25,22 @@ def dots(value, maximum, label="", new=None):
     if new is not None:
         text = f"{label} {value} → {new} of {maximum}".strip()
     return {"marks": marks, "text": text}
+
+
+@register.filter
+def change_text(change) -> str:
+    """A history row for people: "Alertness: 2 → 3", "Status: Submitted → Approved"."""
+    from characters.models import Human, Status
+
+    def shown(value):
+        if value is None or value == "":
+            return "—"
+        if change.field == "status" and value in Status.values:
+            return Status(value).label
+        return value
+
+    try:
+        label = str(Human._meta.get_field(change.field).verbose_name).capitalize()
+    except FieldDoesNotExist:  # a field since removed: show its name as stored
+        label = change.field
+    return f"{label}: {shown(change.old)} → {shown(change.new)}"

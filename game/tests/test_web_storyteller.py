@@ -258,7 +258,7 @@ def test_restoring_willpower_is_in_the_history(client, world):
         world.users["storyteller"],
         "Willpower restored",
     )
-    assert "temporary_willpower: 1 → 5" in text(st.get(ada.get_absolute_url()))
+    assert "Temporary willpower: 1 → 5" in text(st.get(ada.get_absolute_url()))
 
 
 # --- Scenes and awards -----------------------------------------------------------------------
