@@ -18,6 +18,7 @@ import argparse
 import io
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -32,7 +33,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
+from django.core.management import CommandError, call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
@@ -69,6 +70,15 @@ def timed_sql(sql: str) -> tuple[float, int]:
     return time.perf_counter() - started, value
 
 
+def single_table_sql() -> str:
+    """One count(*) over characters_human alone with every trait-range predicate: the
+    cheapest pass over the biggest table, the yardstick of the routine report."""
+    ranged = (*ATTRIBUTES, *ABILITIES, WILLPOWER, TEMPORARY_WILLPOWER, AGE, APPARENT_AGE)
+    predicates = [f"{s.name} NOT BETWEEN {s.minimum} AND {s.maximum}" for s in ranged]
+    predicates.append(f"{TEMPORARY_WILLPOWER.name} > {WILLPOWER.name}")
+    return "SELECT count(*) FROM characters_human WHERE " + " OR ".join(predicates)
+
+
 def command(*args: str, memory: bool = False) -> dict:
     """Run validate_data_integrity in-process; its time, queries, exit status, memory."""
     out = io.StringIO()
@@ -79,8 +89,8 @@ def command(*args: str, memory: bool = False) -> dict:
         try:
             call_command("validate_data_integrity", *args, stdout=out, stderr=out)
             status = 0
-        except SystemExit as exit_:
-            status = exit_.code
+        except CommandError as error:
+            status = error.returncode
     seconds = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] if memory else 0
     if memory:
@@ -88,10 +98,15 @@ def command(*args: str, memory: bool = False) -> dict:
     return {"seconds": seconds, "queries": len(queries), "status": status, "peak": peak}
 
 
+def median_of(runs: list[float]) -> float:
+    return statistics.median(runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--humans", type=int, default=1_000_000, help="How many Humans")
     parser.add_argument("--violating", type=float, default=0.01, help="Share breaking a rule")
+    parser.add_argument("--repeat", type=int, default=3, help="Runs of each timed report")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench_integrity needs PostgreSQL: set DATABASE_URL (or use bench/run.sh)")
@@ -101,10 +116,15 @@ def main() -> None:
     fill += ["--humans", str(args.humans), "--violating", str(args.violating)]
     subprocess.run(fill, check=True)
 
-    sql = baseline_sql()
-    timed_sql(sql)  # warm the cache: every measurement below reads warm pages
-    base, offending = timed_sql(sql)
-    report = command()
+    join_sql, single_sql = baseline_sql(), single_table_sql()
+    timed_sql(join_sql)  # warm the cache: every measurement below reads warm pages
+    timed_sql(single_sql)
+    join = [timed_sql(join_sql)[0] for _ in range(args.repeat)]
+    single = [timed_sql(single_sql)[0] for _ in range(args.repeat)]
+    unchecked = [command() for _ in range(args.repeat)]  # no checkpoint yet: full re-sum
+    full = command("--full")  # re-sums every entry and writes the checkpoints
+    routine = [command() for _ in range(args.repeat)]  # checkpoints + entries since
+    full_again = command("--full")
     report_memory = command(memory=True)
     dry = command("--fix", "--dry-run", memory=True)
     fix = command("--fix")
@@ -115,23 +135,45 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     mb = 1024 * 1024
-    print(f"baseline count(*) with every range predicate: {base:.2f} s ({offending:,} rows)")
+    base_join, base_single = median_of(join), median_of(single)
+    runs = lambda xs: ", ".join(f"{x:.2f}" for x in xs)  # noqa: E731
+
+    def secs(results):
+        return [r["seconds"] for r in results]
+
+    print(f"baseline, join count(*) with every predicate:  median {base_join:.2f} s ({runs(join)})")
     print(
-        f"report:        {report['seconds']:.2f} s, {report['queries']} queries, "
-        f"exit {report['status']}, ratio {report['seconds'] / base:.2f}× (target ≤ 2×), "
-        f"peak Python memory {report_memory['peak'] / mb:.1f} MB"
+        f"baseline, one-table count(*) over characters_human: median {base_single:.2f} s "
+        f"({runs(single)})"
     )
     print(
-        f"--fix:         {fix['seconds']:.2f} s, {fix['queries']} queries, exit {fix['status']}, "
-        f"ratio {fix['seconds'] / base:.2f}× (target ≤ 5×), {changes:,} changes audited"
+        f"report, no checkpoints:   median {median_of(secs(unchecked)):.2f} s "
+        f"({runs(secs(unchecked))}), {unchecked[0]['queries']} queries, exit "
+        f"{unchecked[0]['status']}, {median_of(secs(unchecked)) / base_single:.2f}× one-table"
+    )
+    print(
+        f"report, with checkpoints: median {median_of(secs(routine)):.2f} s "
+        f"({runs(secs(routine))}), {routine[0]['queries']} queries, "
+        f"{median_of(secs(routine)) / base_single:.2f}× one-table (target ≤ 3×), "
+        f"{median_of(secs(routine)) / base_join:.2f}× join"
+    )
+    for label, run in (("--full (first)", full), ("--full (again)", full_again)):
+        print(
+            f"{label}: {run['seconds']:.2f} s, {run['queries']} queries, exit {run['status']}, "
+            f"{run['seconds'] / base_join:.2f}× join (target ≤ 5×)"
+        )
+    print(
+        f"--fix:          {fix['seconds']:.2f} s, {fix['queries']} queries, exit {fix['status']}, "
+        f"{fix['seconds'] / base_join:.2f}× join (target ≤ 5×), {changes:,} changes audited"
     )
     print(
         f"--fix --dry-run: {dry['seconds']:.2f} s, {dry['queries']} queries, "
-        f"peak Python memory {dry['peak'] / mb:.1f} MB"
+        f"peak Python memory {dry['peak'] / mb:.1f} MB; report peak "
+        f"{report_memory['peak'] / mb:.1f} MB"
     )
-    print(f"report after:  {after['seconds']:.2f} s, exit {after['status']}")
+    print(f"report after:   {after['seconds']:.2f} s, exit {after['status']}")
     print(
-        f"second --fix:  {again['seconds']:.2f} s, {again['queries']} queries, "
+        f"second --fix:   {again['seconds']:.2f} s, {again['queries']} queries, "
         f"exit {again['status']}, {again_changes} changes"
     )
     print(f"peak process RSS (everything above): {rss:.0f} MB")

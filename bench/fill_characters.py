@@ -69,10 +69,21 @@ REQUEST_COLUMNS = (
 
 
 def prepare_schema() -> None:
-    """Migrate, then step back to just before the validation constraints."""
+    """Migrate, then step back to just before the validation constraints, keeping this
+    release's columns and tables (the schema-first migrations an operator applies before
+    --fix; docs/design/data_validation.md)."""
     call_command("migrate", verbosity=0, interactive=False)
     call_command("migrate", "characters", "0002_character_chronicle_owner", verbosity=0)
     call_command("migrate", "game", "0002_gamelines", verbosity=0)
+    for app, name in SCHEMA_FIRST:
+        call_command("migrate", app, name, verbosity=0)
+
+
+SCHEMA_FIRST = (
+    ("characters", "0004_character_version"),
+    ("game", "0004_memberships_awards_withdrawals"),
+    ("game", "0006_storytellerchange"),
+)
 
 
 def _copy(table: str, columns: str, lines: list[str]) -> None:
