@@ -82,7 +82,7 @@ def restore_willpower(*, character_id: int, by, version: int | None = None) -> H
 
 
 def describe_move(old: str, new: str) -> str:
-    return VERBS.get((old, new), f"moved to {Status(new).label}")
+    return VERBS.get((Status(old), Status(new)), f"moved to {Status(new).label}")
 
 
 def save_sheet(*, form, by) -> Character:

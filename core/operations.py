@@ -58,7 +58,7 @@ def _insert_sql(vendor: str, own_transaction: bool) -> str:
     """
     quote = connection.ops.quote_name
     meta = OperationRecord._meta
-    columns = ", ".join(quote(meta.get_field(f).column) for f in RECORD_FIELDS)
+    columns = ", ".join(quote(meta.get_field(f).column or f) for f in RECORD_FIELDS)  # type: ignore[union-attr]
     placeholders = ", ".join(["%s"] * len(RECORD_FIELDS))
     insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
     if vendor == "postgresql" and own_transaction:

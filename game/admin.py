@@ -30,7 +30,7 @@ from .models import (
 )
 
 
-class StorytoldOnly:
+class StorytoldOnly(admin.ModelAdmin):
     """Staff who are not superusers see only the rows of chronicles they storytell."""
 
     chronicle_path = "chronicle"
@@ -193,7 +193,7 @@ class SceneForm(forms.ModelForm):
     """Refuses participants from another chronicle as a form error."""
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         chronicle = cleaned.get("chronicle")
         participants = cleaned.get("participants")
         if chronicle is not None and participants:

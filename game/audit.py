@@ -28,6 +28,7 @@ import heapq
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from itertools import islice
 
 from django.contrib.auth import get_user_model
@@ -119,12 +120,13 @@ def _status_label(value: str | None) -> str:
 def _decision(request: XPSpendingRequest, rank: int) -> AuditEvent:
     self_decided = " (self-decided)" if request.self_decided else ""
     return AuditEvent(
-        at=request.decided_at,
+        at=request.decided_at or request.created_at,  # a decided request has both
         kind=AuditKind.DECISION,
         character=request.character.name,
         character_id=request.character_id,
         by=_name(request.decided_by),
-        what=f"{_request_text(request)} {DECISION_VERBS[request.status]}{self_decided}",
+        what=f"{_request_text(request)} {DECISION_VERBS[SpendStatus(request.status)]}"
+        + self_decided,
         amount=None,
         note=request.note,
         order=(request.decided_at, rank, request.pk),
@@ -132,6 +134,7 @@ def _decision(request: XPSpendingRequest, rank: int) -> AuditEvent:
 
 
 def _reversal(entry: XPLedgerEntry, rank: int) -> AuditEvent:
+    assert entry.spend_request is not None  # a reversal is a refund of its request
     return AuditEvent(
         at=entry.created_at,
         kind=AuditKind.DECISION,
@@ -147,9 +150,9 @@ def _reversal(entry: XPLedgerEntry, rank: int) -> AuditEvent:
 
 def _ledger(entry: XPLedgerEntry, rank: int) -> AuditEvent:
     what = LedgerKind(entry.kind).label
-    if entry.scene_id:
+    if entry.scene is not None:
         what += f": scene “{entry.scene.name}”"
-    elif entry.spend_request_id:
+    elif entry.spend_request is not None:
         what += f": {_request_text(entry.spend_request)}"
     return AuditEvent(
         at=entry.created_at,
@@ -191,7 +194,7 @@ def _storyteller(change: StorytellerChange, rank: int) -> AuditEvent:
     if change.action == StorytellerAction.HEAD_TRANSFERRED:
         what = f"{who} became head storyteller"
     else:
-        line = f" for {change.gameline.name}" if change.gameline_id else ""
+        line = f" for {change.gameline.name}" if change.gameline is not None else ""
         verb = "added as" if change.action == StorytellerAction.ADDED else "removed as"
         what = f"{who} {verb} storyteller{line}"
     return AuditEvent(
@@ -291,10 +294,14 @@ def sources(chronicle: Chronicle, filters: AuditFilters) -> list[Source]:
             )
         )
     return [
-        Source(rank, queryset, lambda row, make=make, rank=rank: make(row, rank))
+        Source(rank, queryset, partial(_made, make, rank))
         for rank, (kind, queryset, make) in enumerate(specs)
         if filters.kind in (None, "", kind)
     ]
+
+
+def _made(make, rank: int, row) -> AuditEvent:
+    return make(row, rank)
 
 
 class AuditLog:

@@ -1,5 +1,7 @@
 """Forms of the player pages."""
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
@@ -35,13 +37,18 @@ class ReportPeriodForm(forms.Form):
         return None if chosen == "all" else int(chosen)
 
 
+class PersonField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_username()
+
+
 class AuditFilterForm(forms.Form):
     """The filters of a chronicle's audit page (all optional; GET)."""
 
-    character = forms.ModelChoiceField(queryset=None, required=False, empty_label="Every character")
-    person = forms.ModelChoiceField(
-        label="Who acted", queryset=None, required=False, empty_label="Anyone"
+    character: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Every character"
     )
+    person = PersonField(label="Who acted", queryset=None, required=False, empty_label="Anyone")
     kind = forms.ChoiceField(required=False)
     start = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -52,13 +59,12 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, data, *, characters, people, kinds):
         super().__init__(data)
-        self.fields["character"].queryset = characters
-        self.fields["person"].queryset = people
-        self.fields["person"].label_from_instance = lambda user: user.get_username()
-        self.fields["kind"].choices = [("", "Every kind"), *kinds]
+        cast(forms.ModelChoiceField, self.fields["character"]).queryset = characters
+        cast(forms.ModelChoiceField, self.fields["person"]).queryset = people
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [("", "Every kind"), *kinds]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and start > end:
             self.add_error("end", "“To” must not be before “From”.")

@@ -8,6 +8,7 @@ shows each figure as a table, and the chart beside it is drawn from the same num
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.db.models import Count, DateField, Max, Min, Sum
 from django.db.models.functions import TruncMonth
@@ -142,8 +143,8 @@ def chronicle_report(chronicle: Chronicle, *, months: int | None, today: date) -
     by_name = sorted(characters.values(), key=lambda c: (c.name.lower(), c.character_id))
     month_totals = [sum(c.per_month[n] for c in by_name) for n in range(len(month_list))]
 
-    spent = {
-        row["category"]: row
+    spent: dict[str, dict[str, Any]] = {
+        row["category"]: dict(row)
         for row in approved.order_by()
         .values("category")
         .annotate(dots=Count("pk"), xp=Sum("cost"))

@@ -7,6 +7,7 @@ through the XP operations or ``characters.lifecycle``: pages never write XP or t
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -122,8 +123,9 @@ class QueueFilter(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["chronicle"].queryset = Chronicle.objects.storytold_by(user).order_by("name")
-        self.fields["trait"].choices = [("", "Any trait")] + [
+        chronicle_field = cast(forms.ModelChoiceField, self.fields["chronicle"])
+        chronicle_field.queryset = Chronicle.objects.storytold_by(user).order_by("name")
+        cast(forms.ChoiceField, self.fields["trait"]).choices = [("", "Any trait")] + [
             (spec.name, spec.label) for spec in XP_TRAITS.values()
         ]
 
@@ -380,7 +382,7 @@ def adjust(request, pk):
         raise PermissionDenied("Only the chronicle's storytellers adjust XP.")
     form = AdjustForm(request.POST)
     if not form.is_valid():
-        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        errors = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
         messages.error(request, f"Nothing changed. {errors}")
         return redirect(character)
     try:
@@ -417,6 +419,11 @@ def restore_willpower(request, pk):
 # --- Scenes -------------------------------------------------------------------------------
 
 
+class ParticipantsField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} ({obj.chronicle})"
+
+
 class SceneForm(forms.ModelForm):
     """A scene of a chronicle the user storytells; participants only from that chronicle,
     Approved, and the game line one the user may run."""
@@ -428,24 +435,26 @@ class SceneForm(forms.ModelForm):
             "date_played": forms.DateInput(attrs={"type": "date"}),
             "participants": forms.CheckboxSelectMultiple,
         }
+        field_classes = {"participants": ParticipantsField}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         chronicles = Chronicle.objects.storytold_by(user).order_by("name")
-        self.fields["chronicle"].queryset = chronicles
-        self.fields["gameline"].queryset = Gameline.objects.order_by("name")
-        self.fields["gameline"].required = False
-        self.fields["participants"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["chronicle"]).queryset = chronicles
+        gameline = cast(forms.ModelChoiceField, self.fields["gameline"])
+        gameline.queryset = Gameline.objects.order_by("name")
+        gameline.required = False
+        participants = cast(forms.ModelMultipleChoiceField, self.fields["participants"])
+        participants.queryset = (
             Character.objects.filter(chronicle__in=chronicles, status=Status.APPROVED)
             .select_related("chronicle")
             .order_by("chronicle__name", "name")
         )
-        self.fields["participants"].label_from_instance = lambda c: f"{c.name} ({c.chronicle})"
-        self.fields["participants"].required = False
+        participants.required = False
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         chronicle = cleaned.get("chronicle")
         if chronicle is None:
             return cleaned
@@ -538,8 +547,8 @@ def scene_award(request, pk):
     """Default amount, per-participant overrides, a preview, then one award."""
     user = request.user
     scene = _scene_for(user, pk)
-    maximum = settings.TG_MAX_SCENE_XP
-    cast = list(scene.participants.select_related("owner").order_by("name"))
+    maximum: int = settings.TG_MAX_SCENE_XP
+    participants = list(scene.participants.select_related("owner").order_by("name"))
     if scene.xp_given:
         if request.method == "POST":
             messages.info(request, _errors(xp.already_awarded(scene)))
@@ -547,12 +556,12 @@ def scene_award(request, pk):
             e.character_id: e
             for e in XPLedgerEntry.objects.filter(scene=scene, kind=LedgerKind.AWARD)
         }
-        rows = [(c, entries.get(c.pk)) for c in cast]
+        rows = [(c, entries.get(c.pk)) for c in participants]
         return render(request, "game/st/award_done.html", {"scene": scene, "rows": rows})
     data = request.POST if request.method == "POST" else request.GET
     default = _bounded(data.get("default"), maximum, fallback=1)
     plan = []
-    for character in cast:
+    for character in participants:
         override = data.get(f"xp_{character.pk}", "")
         amount = default if override in ("", None) else _bounded(override, maximum, fallback=0)
         active = character.status == Status.APPROVED
@@ -663,7 +672,7 @@ def _storyteller_action(data, chronicle: Chronicle, by) -> str:
         chronicle = Chronicle.objects.select_for_update().get(pk=chronicle.pk)
         if action == "add":
             user = _user_named(data.get("username", ""))
-            gameline = Gameline.objects.filter(pk=_int(data.get("gameline"))).first()
+            gameline = Gameline.objects.filter(pk=_int(data.get("gameline")) or 0).first()
             if gameline is None:
                 raise ValidationError("Choose a game line.")
             _, created = STRelationship.objects.get_or_create(
@@ -681,7 +690,9 @@ def _storyteller_action(data, chronicle: Chronicle, by) -> str:
             return f"{user} now storytells {gameline} in {chronicle}."
         if action == "remove":
             relation = (
-                STRelationship.objects.filter(chronicle=chronicle, pk=_int(data.get("relation")))
+                STRelationship.objects.filter(
+                    chronicle=chronicle, pk=_int(data.get("relation")) or 0
+                )
                 .select_related("user", "gameline")
                 .first()
             )

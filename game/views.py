@@ -199,7 +199,7 @@ def _history(character):
     balance = 0
     for entry in entries:
         balance += entry.amount
-        entry.balance = balance
+        entry.balance = balance  # type: ignore[attr-defined]  # shown as the running balance
     return entries, balance
 
 

@@ -28,9 +28,10 @@ Refusals are ``ValidationError`` with a code (``docs/xp.md`` lists them) or
 """
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -51,9 +52,17 @@ from .xp_costs import trait_cost
 
 # The largest single storyteller adjustment; larger corrections are several entries.
 MAX_ADJUSTMENT = 10_000
-NOTE_LENGTH = XPLedgerEntry._meta.get_field("note").max_length
-DISPLAY_LENGTH = XPSpendingRequest._meta.get_field("trait_display").max_length
-LEFT_PLAY_REASON = {
+
+
+def _max_length(model, name: str) -> int:
+    length = getattr(model._meta.get_field(name), "max_length", None)
+    assert isinstance(length, int), (model, name)
+    return length
+
+
+NOTE_LENGTH = _max_length(XPLedgerEntry, "note")
+DISPLAY_LENGTH = _max_length(XPSpendingRequest, "trait_display")
+LEFT_PLAY_REASON: dict[str, str] = {
     Status.RETIRED: "Denied automatically: the character retired; cost refunded.",
     Status.DECEASED: "Denied automatically: the character died; cost refunded.",
 }
@@ -537,7 +546,9 @@ def _refund(
     request.save(update_fields=["status", "decided_at", "decided_by", "note", "self_decided"])
 
 
-def refund_requests(rows: list[dict], *, by, note: str, now: datetime) -> list[XPLedgerEntry]:
+def refund_requests(
+    rows: Sequence[Mapping[str, Any]], *, by, note: str, now: datetime
+) -> list[XPLedgerEntry]:
     """Deny and refund many locked Pending requests at once (set-based).
 
     ``rows`` hold ``pk``, ``character_id`` and ``cost`` of requests whose characters the

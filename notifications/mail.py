@@ -28,7 +28,7 @@ logger = logging.getLogger("tg.notifications")
 
 def site_url(path: str) -> str:
     """An absolute link for an e-mail: ``TG_SITE_URL`` + ``path``."""
-    return settings.TG_SITE_URL.rstrip("/") + path
+    return str(settings.TG_SITE_URL).rstrip("/") + path
 
 
 def one_line(text: str) -> str:
@@ -128,7 +128,7 @@ def notify_status_decision(character_id: int, status: str) -> bool:
     character, owner = change.character, change.character.owner
     if change.changed_by is None or not _should_mail(owner, change.changed_by, "decisions"):
         return False
-    verb = STATUS_DECISIONS[(change.old, change.new)]
+    verb = STATUS_DECISIONS[(change.old or "", change.new or "")]
     return deliver(
         to=owner.email,
         subject=f"{character.name} {verb} by {change.changed_by.get_username()}",

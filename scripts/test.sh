@@ -15,6 +15,8 @@ if [ "${TG_SKIP_LINT:-0}" != 1 ]; then
     echo "==> ruff check and format"
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
+    echo "==> mypy (game, core; pyproject.toml)"
+    env -u DATABASE_URL -u REDIS_URL "$VENV/bin/mypy"
 fi
 
 echo "==> migrations are up to date"

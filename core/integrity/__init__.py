@@ -15,6 +15,7 @@ import uuid
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -222,7 +223,7 @@ def apply_fixes(
         try:
             return _apply_fixes(checks, names, existing, dry_run=dry_run, examples=examples)
         except OperationalError as error:
-            reason = RETRYABLE.get(getattr(error.__cause__, "pgcode", None))
+            reason = RETRYABLE.get(str(getattr(error.__cause__, "pgcode", "")))
             if reason is None:
                 raise
             if attempt == 2:
@@ -320,7 +321,7 @@ def _fix_group(group: list[Check], log: FixLog, outcomes: dict[str, FixOutcome])
     candidates = group[0].model._base_manager.filter(any_of(c.violation() for c in group))
     for within in id_batches(candidates):
         for check in group:
-            check.fix(log, outcomes[check.name], within=within)
+            cast(FieldCheck, check).fix(log, outcomes[check.name], within=within)
 
 
 def _lock() -> None:
@@ -331,7 +332,7 @@ def _lock() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FIX_LOCK_KEY])
         if cursor.fetchone()[0]:
-            timeout = int(settings.TG_FIX_LOCK_TIMEOUT_SECONDS) * 1000
+            timeout = int(settings.TG_FIX_LOCK_TIMEOUT_SECONDS or 30) * 1000
             cursor.execute(f"SET LOCAL lock_timeout = {timeout}")
             return
         cursor.execute(

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import reduce
 from itertools import islice
-from typing import TypedDict
+from typing import Any, TypedDict
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
@@ -137,7 +137,7 @@ class FixLog:
     def __init__(self, run_id: UUID, examples: int):
         self.run_id = run_id
         self.examples = examples
-        self._repair_user = None
+        self._repair_user: Any = None
 
     def record(self, outcome: FixOutcome, changes: list[Change], *, rows: int) -> None:
         """Store ``changes`` (model, id, field, old, new, note) as IntegrityFix rows."""
@@ -192,7 +192,9 @@ class Check:
     name: str = ""
     title: str = ""
     fixable: bool = True
-    model: type[Model] | None = None
+    # The model of the shared aggregate (None: the check counts itself). Typed loosely:
+    # its managers and _meta are Django's, which the stubs cannot see through a variable.
+    model: Any = None
     tables: tuple[str, ...] = ()
     fix_tables: tuple[str, ...] = ()
     # The text that tells an operator what --fix will do (or why it will not).
@@ -284,7 +286,7 @@ class FieldCheck(Check):
 
     def examples(self, limit: int) -> tuple[list[dict], int]:
         rules = self.rules()
-        examples = []
+        examples: list[dict] = []
         rows = list(self._offenders()[:limit])
         for row in rows:
             examples.extend(example_of(change) for change in self._changes(row, rules))

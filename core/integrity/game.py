@@ -162,7 +162,7 @@ class SceneXP(FieldCheck):
         }
 
     def aggregates(self) -> dict:
-        no_awards = ~Exists(_awards())
+        no_awards = Q(~Exists(_awards()))
         return {
             **super().aggregates(),
             "scenes_awaiting_xp": Count("pk", filter=Q(finished=True, xp_given=False) & no_awards),
@@ -300,7 +300,7 @@ class XPLedger(Check):
             )
             for row in rows
         )
-        changes = [
+        changes: list[Change] = [
             {
                 "model": XPLedgerEntry._meta.label,
                 "id": entry.pk,
@@ -399,7 +399,7 @@ def settle_balances(
             by=log.repair_user(),
         )
     else:
-        changes = [
+        changes: list[Change] = [
             {
                 "model": Character._meta.label,
                 "id": row["pk"],
@@ -478,11 +478,11 @@ class _PendingRefundCheck(Check):
                 note=self.note,
                 now=timezone.now(),
             )
-            refunds = Counter()
+            refunds: Counter[int] = Counter()
             for row in rows:
                 refunds[row["character_id"]] += row["cost"]
             names = {row["character_id"]: row["character__name"] for row in rows}
-            changes = [
+            changes: list[Change] = [
                 {
                     "model": XPSpendingRequest._meta.label,
                     "id": row["pk"],

@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -69,7 +70,7 @@ def signature(data: dict) -> str:
     return data["status"] + ":" + ",".join(sorted(a["metric"] for a in data["alerts"]))
 
 
-def last_notice() -> dict | None:
+def last_notice() -> Any:
     """The most recent snapshot whose run notified someone (alert or recovery)."""
     return (
         MonitorSnapshot.objects.exclude(alert_sent="")

@@ -104,7 +104,9 @@ class PercentileCont(Aggregate):
 
 def _operation_rows(records) -> dict[str, dict]:
     """Outcome counts, max and (PostgreSQL) percentiles per operation, in one query."""
-    figures = {outcome: Count("pk", filter=Q(outcome=outcome)) for outcome in Outcome.values}
+    figures: dict[str, Aggregate] = {
+        outcome: Count("pk", filter=Q(outcome=outcome)) for outcome in Outcome.values
+    }
     if connection.vendor == "postgresql":
         figures.update(
             {f"p{p}": PercentileCont("duration_ms", p) for p in PERCENTILES},

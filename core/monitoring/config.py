@@ -241,6 +241,7 @@ def from_environment() -> dict:
     for name, spec in OPTIONS.items():
         if not spec.env:
             continue
+        value: object
         if spec.kind is int:
             value = env_int(spec.env, None, minimum=spec.minimum, maximum=spec.maximum)
         elif spec.kind is list:

@@ -131,7 +131,7 @@ def _integrity_lines(section: dict, results) -> list[str]:
         examples = result.examples if result else []
         for example in examples:
             lines.append("      " + ", ".join(f"{k}={v}" for k, v in example.items()))
-        if examples and result.more:
+        if examples and result is not None and result.more:
             lines.append(f"      ... and {result.more} more")
     return lines + [""]
 

@@ -19,7 +19,7 @@ def save_snapshot(data: dict, notification: Notification | None = None) -> Monit
     if notification is not None:
         report["notification"] = notification.as_dict()
         if notification.sent:
-            alert_sent = notification.kind
+            alert_sent = notification.kind or ""
     snapshot = MonitorSnapshot.objects.create(
         health_score=data["health_score"],
         status=data["status"],

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from characters.models import CharacterChange, Human
 from game import xp
+from game.ledger import ledger_repair
 from game.models import (
     Chronicle,
     ChronicleMembership,
@@ -193,8 +195,10 @@ def _fix_the_clock(chronicle: Chronicle) -> None:
     """Give every dated row of the chronicle a fixed time on EVENING, in the order made."""
     minute = timedelta(minutes=1)
     entries = XPLedgerEntry.objects.filter(character__chronicle=chronicle).order_by("pk")
-    for n, pk in enumerate(entries.values_list("pk", flat=True)):
-        XPLedgerEntry.objects.filter(pk=pk).update(created_at=EVENING + n * minute)
+    # The ledger is append-only: back-dating the set-up's entries is a repair by hand.
+    with transaction.atomic(), ledger_repair():
+        for n, pk in enumerate(entries.values_list("pk", flat=True)):
+            XPLedgerEntry.objects.filter(pk=pk).update(created_at=EVENING + n * minute)
     changes = CharacterChange.objects.filter(character__chronicle=chronicle).order_by("pk")
     for n, pk in enumerate(changes.values_list("pk", flat=True)):
         CharacterChange.objects.filter(pk=pk).update(changed_at=EVENING + n * minute)

@@ -6,6 +6,7 @@ that may be secret (``DATABASE_URL``) are never repeated in a message.
 """
 
 import os
+from typing import overload
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -42,12 +43,24 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+@overload
+def env_int(
+    name: str, default: int, *, minimum: float | None = None, maximum: float | None = None
+) -> int: ...
+
+
+@overload
+def env_int(
+    name: str, default: None, *, minimum: float | None = None, maximum: float | None = None
+) -> int | None: ...
+
+
 def env_int(
     name: str,
     default: int | None,
     *,
-    minimum: int | None = None,
-    maximum: int | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
 ) -> int | None:
     """The variable as a whole number within [minimum, maximum]; ``default`` when unset."""
     value = os.environ.get(name, "").strip()
@@ -103,7 +116,7 @@ def env_database(name: str, default: str, **options) -> dict:
             "URL-encode any of : / ? # @ % in the user name or password "
             "(see README, Configuration)."
         ) from None
-    return config
+    return dict(config)
 
 
 def in_range(number: float, minimum: float | None, maximum: float | None) -> bool:

@@ -229,9 +229,9 @@ class CharacterQuerySet(models.QuerySet):
             from game.xp import record_starting_xp
 
             for obj in created:
-                obj._loaded_xp = obj.xp
-                if obj.xp:
-                    record_starting_xp(obj)
+                obj._loaded_xp = obj.xp  # type: ignore[attr-defined]
+                if obj.xp:  # type: ignore[attr-defined]
+                    record_starting_xp(obj)  # type: ignore[arg-type]
         return created
 
 
@@ -348,7 +348,7 @@ class Character(models.Model):
             super().save(*args, **kwargs)
             record_changes(
                 self.pk,
-                {f: (before[f], getattr(self, self._meta.get_field(f).attname)) for f in tracked}
+                {f: (before[f], getattr(self, self._meta.get_field(f).attname)) for f in tracked}  # type: ignore[union-attr]
                 if before
                 else {},
                 by=changed_by,
@@ -362,7 +362,7 @@ class Character(models.Model):
         return reverse("character-sheet", args=[self.pk])
 
     @classmethod
-    def from_db(cls, db, field_names, values):
+    def from_db(cls, db, field_names, values):  # type: ignore[override]
         instance = super().from_db(db, field_names, values)
         instance._loaded_xp = instance.__dict__.get("xp", DEFERRED)
         return instance
