@@ -19,31 +19,25 @@ from core.integrity import (
     REGISTRY,
     CheckResult,
     FixInProgress,
-    FixOutcome,
     FixReport,
     FixUnavailable,
     apply_fixes,
     run_checks,
     settle_balances,
 )
+from core.integrity.text import (
+    INFO_LABELS,
+    describe,
+    describe_change,
+    fix_lines,
+    remaining_line,
+    total_issues,
+)
 from core.monitoring.config import validate as validate_monitoring_settings
 from core.schema import no_tg_tables_message
 
 OK, FAIL, SKIP = "✓", "✗", "–"
 MAX_LIMIT = 10_000
-INFO_LABELS = {
-    "drifted_from_ledger": (
-        "balances that drifted from their ledger history (an operator decides: "
-        "--accept-balances or --restore-balances)"
-    ),
-    "without_ledger": "balances with no ledger entry yet (--fix records them)",
-    "approved_dots_missing": "approved dots no longer on the sheet",
-    "pending_stale": "pending requests that no longer fit the sheet (deny them)",
-    "scenes_awaiting_xp": "finished scenes awaiting XP",
-    "scenes_given_without_awards": (
-        "finished scenes marked XP given with no award entry (everyone got 0?)"
-    ),
-}
 
 
 class Command(BaseCommand):
@@ -134,7 +128,7 @@ class Command(BaseCommand):
             else:
                 self._print_results(results, verbose)
                 self._print_summary(results)
-        if _total(results):
+        if total_issues(results):
             sys.exit(1)
 
     # --- input and connection -----------------------------------------------------------
@@ -208,7 +202,7 @@ class Command(BaseCommand):
                         "settled": result.outcome.rows,
                         "not_drifting": result.not_drifting,
                         "changes": result.outcome.examples,
-                        "remaining": _total(result.after),
+                        "remaining": total_issues(result.after),
                     },
                     default=str,
                 )
@@ -217,12 +211,12 @@ class Command(BaseCommand):
             head = "Dry run, nothing written: would have" if dry_run else "Balances"
             self.stdout.write(f"{head} {verb}: {result.outcome.rows} character(s).")
             for change in result.outcome.examples:
-                self.stdout.write(f"    {_describe_change(change)}")
+                self.stdout.write(f"    {describe_change(change)}")
             if result.not_drifting:
                 listed = ", ".join(f"#{pk}" for pk in result.not_drifting)
                 self.stdout.write(f"Not changed, their balance matches their ledger: {listed}.")
             self._print_results(result.after, verbose=False)
-        if _total(result.after):
+        if total_issues(result.after):
             sys.exit(1)
 
     def _connect(self) -> None:
@@ -262,13 +256,13 @@ class Command(BaseCommand):
                     self.stdout.write(f"  {' ' * width}  ℹ {INFO_LABELS.get(key, key)}: {value}")
             if verbose:
                 for example in result.examples:
-                    self.stdout.write(f"    {_describe(example)}")
+                    self.stdout.write(f"    {describe(example)}")
                 if result.more:
                     self.stdout.write(f"    and {result.more} more")
 
     def _print_summary(self, results: list[CheckResult], *, mode: str = "report") -> None:
         """The last line: what was found and what the operator can do next."""
-        total = _total(results)
+        total = total_issues(results)
         failed = [r for r in results if r.count]
         skipped = [r for r in results if r.skipped]
         if skipped:
@@ -298,30 +292,16 @@ class Command(BaseCommand):
         )
 
     def _print_fix(self, report: FixReport, verbose: bool) -> None:
-        if report.dry_run:
-            self.stdout.write("Dry run: nothing is written. --fix would change:")
-        else:
-            self.stdout.write(f"Fixing (run {report.run_id}):")
-        if not report.fixes:
-            self.stdout.write("  nothing to fix.")
-        for outcome in report.fixes:
-            self.stdout.write(f"  {_fix_line(outcome)}")
-            if verbose:
-                for change in outcome.examples:
-                    self.stdout.write(f"      {_describe_change(change)}")
-                if outcome.more > 0:
-                    self.stdout.write(f"      and {outcome.more} more")
+        for line in fix_lines(
+            report.fixes, dry_run=report.dry_run, run_id=report.run_id, verbose=verbose
+        ):
+            self.stdout.write(line)
         changes = sum(o.changes for o in report.fixes)
         if report.dry_run:
             self.stdout.write("")
             self.stdout.write("Now:")
             self._print_results(report.before, verbose=False)
-            remaining = _total(report.after)
-            self.stdout.write(
-                f"After --fix, {remaining} issue(s) would remain."
-                if remaining
-                else "After --fix, no issue would remain."
-            )
+            self.stdout.write(remaining_line(report.after))
             self._print_summary(report.before, mode="dry_run")
             return
         if changes:
@@ -338,8 +318,8 @@ class Command(BaseCommand):
     def _print_json(self, results: list[CheckResult], report: FixReport | None) -> None:
         fixed = {o.name: o.rows for o in report.fixes} if report else {}
         document = {
-            "status": "issues" if _total(results) else "ok",
-            "total_issues": _total(results),
+            "status": "issues" if total_issues(results) else "ok",
+            "total_issues": total_issues(results),
             "checks": [
                 {
                     "name": r.name,
@@ -358,7 +338,7 @@ class Command(BaseCommand):
         if report:
             document["dry_run"] = report.dry_run
             document["run_id"] = str(report.run_id)
-            document["remaining_after_fix"] = _total(report.after)
+            document["remaining_after_fix"] = total_issues(report.after)
             document["fixes"] = [
                 {
                     "check": o.name,
@@ -372,38 +352,3 @@ class Command(BaseCommand):
                 for o in report.fixes
             ]
         self.stdout.write(json.dumps(document, indent=2, default=str))
-
-
-def _total(results: list[CheckResult]) -> int:
-    return sum(r.count or 0 for r in results)
-
-
-def _shown(value) -> str:
-    return "empty" if value is None else str(value)
-
-
-def _describe(example: dict) -> str:
-    """``Ada (#12) strength = 0 → 1`` and the check's own extra figures."""
-    known = {"model", "id", "name", "field", "value", "fix"}
-    extras = "".join(f", {k} {v}" for k, v in example.items() if k not in known)
-    field = f" {example['field']} = {_shown(example['value'])}" if example.get("field") else ""
-    fix = f" → {_shown(example['fix'])}" if "fix" in example else ""
-    return f"{example['name']} (#{example['id']}){field}{extras}{fix}"
-
-
-def _describe_change(change: dict) -> str:
-    """``Human #12 Ada: strength 0 → 1``; rows created or deleted by a fix say so."""
-    label = f"{change['model'].rsplit('.', 1)[-1]} #{change['id']} {change['name']}"
-    if not change["field"]:
-        return f"{label}: deleted ({change['old']})"
-    if change["old"] is None and change["field"] == "amount":
-        # A created ledger entry: named by its character, its id is only known once written.
-        return f"{change['name']}: new ledger entry of {change['new']:+d}"
-    return f"{label}: {change['field']} {_shown(change['old'])} → {_shown(change['new'])}"
-
-
-def _fix_line(outcome: FixOutcome) -> str:
-    if outcome.skipped:
-        return f"{outcome.name}: not fixed, {outcome.skipped}"
-    fields = ", ".join(f"{name or 'row'} ×{n}" for name, n in sorted(outcome.fields.items()))
-    return f"{outcome.name}: {outcome.rows} row(s), {outcome.changes} change(s) ({fields})"
