@@ -41,19 +41,19 @@ def get_as(client, ops, role, url):
 
 
 @pytest.mark.parametrize("role", OPS_ROLES)
-@pytest.mark.parametrize("page", OPS_PAGES)
-def test_each_role_gets_the_designed_answer_and_nothing_is_written(client, ops, role, page):
-    url = reverse(page)
+@pytest.mark.parametrize("url_name", OPS_PAGES)
+def test_each_role_gets_the_designed_answer_and_nothing_is_written(client, ops, role, url_name):
+    url = reverse(url_name)
     before = database_state()
 
     response = get_as(client, ops, role, url)
 
-    assert response.status_code == EXPECTED[OPS_ROLES.index(role)], (page, role)
+    assert response.status_code == EXPECTED[OPS_ROLES.index(role)], (url_name, role)
     if role == "anonymous":
         assert response["Location"] == f"{reverse('login')}?next={quote(url, safe='/')}"
     elif response.status_code == 404:
         assert "This page does not exist, or it is not yours to see." in response.content.decode()
-    assert database_state() == before, f"{page} as {role} changed the database"
+    assert database_state() == before, f"{url_name} as {role} changed the database"
 
 
 def test_the_integrity_preview_ran_for_the_operator_and_wrote_nothing(client, ops):
@@ -66,24 +66,24 @@ def test_the_integrity_preview_ran_for_the_operator_and_wrote_nothing(client, op
     assert database_state() == before
 
 
-@pytest.mark.parametrize("page", OPS_PAGES)
+@pytest.mark.parametrize("url_name", OPS_PAGES)
 @pytest.mark.parametrize("method", ["post", "put", "delete"])
-def test_an_operator_who_writes_gets_405_and_changes_nothing(client, ops, page, method):
+def test_an_operator_who_writes_gets_405_and_changes_nothing(client, ops, url_name, method):
     client.force_login(ops.users["operator"])
     before = database_state()
 
-    response = getattr(client, method)(reverse(page))
+    response = getattr(client, method)(reverse(url_name))
 
     assert response.status_code == 405
     assert response["Allow"] == "GET"
     assert database_state() == before
 
 
-@pytest.mark.parametrize("page", OPS_PAGES)
-def test_a_non_operator_who_posts_gets_404_not_405(client, ops, page):
+@pytest.mark.parametrize("url_name", OPS_PAGES)
+def test_a_non_operator_who_posts_gets_404_not_405(client, ops, url_name):
     """A 405 would tell them that the address exists."""
     client.force_login(ops.users["staff"])
-    assert client.post(reverse(page)).status_code == 404
+    assert client.post(reverse(url_name)).status_code == 404
 
 
 def test_an_inactive_operator_is_nobody(make_user):

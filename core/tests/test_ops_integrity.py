@@ -141,7 +141,7 @@ def test_after_the_preview_the_rows_are_as_they_were(client, operator, broken):
 def test_fixing_is_left_to_the_command_line_with_the_exact_command(client, operator, broken):
     html = page(client)
     assert "<strong>Fixing is a command-line action.</strong> This page changes nothing." in html
-    assert "<code>python manage.py validate_data_integrity --fix</code>" in html
+    assert ">python manage.py validate_data_integrity --fix</code>" in html
     assert (
         "The output of <code>python manage.py validate_data_integrity --fix --dry-run "
         f"--verbose --limit {EXAMPLES}</code>, computed now"
