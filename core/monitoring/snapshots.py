@@ -2,8 +2,8 @@
 reads of the operator health page: the latest run, the trend, the notices sent.
 
 The reads stay bounded whatever the number of snapshots kept: the trend is one
-``GROUP BY`` per hour or day of the period (a week of hours, or a month of days), the notices a
-``LIMIT``, the latest run one row.
+``GROUP BY`` per hour or day of its window (a week of hours, or a month of days), the
+notices a ``LIMIT``, the latest run one row.
 """
 
 from dataclasses import dataclass

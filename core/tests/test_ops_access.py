@@ -135,3 +135,20 @@ def test_a_superuser_needs_no_query_for_the_link(client, ops):
         page = client.get(reverse("account")).content.decode()
     assert "Health</a>" in page
     assert group_queries(queries.captured_queries) == []
+
+
+@pytest.mark.parametrize(
+    "url_of",
+    [
+        lambda w: reverse("chronicle", args=[w.chronicle.pk]),
+        lambda w: reverse("character-sheet", args=[w.approved.pk]),
+        lambda w: reverse("xp-history", args=[w.approved.pk]),
+        lambda w: reverse("st-dashboard"),
+        lambda w: reverse("st-queue"),
+    ],
+    ids=["chronicle", "sheet", "xp history", "storytelling", "spend queue"],
+)
+def test_being_an_operator_opens_nothing_else(client, ops, url_of):
+    """An operator outside the chronicle sees it as any outsider does: not at all."""
+    client.force_login(ops.users["operator"])
+    assert client.get(url_of(ops.world)).status_code == 404
