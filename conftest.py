@@ -33,7 +33,28 @@ def _vendor() -> str:
     return "postgresql" if "postgresql" in engine else engine.rsplit(".", 1)[-1]
 
 
+def _flushes_the_database(item) -> bool:
+    """Whether the test ends by flushing every table, as pytest-django decides it: a
+    transactional ``django_db`` marker, or ``transactional_db``/``live_server`` (every
+    browser test, through ``base_url``) among its fixtures."""
+    marker = item.get_closest_marker("django_db")
+    if marker is not None:
+        flags = (*marker.args[:1], marker.kwargs.get("transaction"))
+        if any(flags) or marker.kwargs.get("reset_sequences"):
+            return True
+    names = getattr(item, "fixturenames", ())
+    return "transactional_db" in names or "live_server" in names
+
+
+# Last, after pytest's own reordering: pytest-django runs the tests that flush the
+# database after the others, but pytest then regroups the tests that share a
+# session-scoped parameter — Playwright's ``browser_name``, which any test with an
+# argument named ``page`` also gets — and so pulled the browser tests up among ordinary
+# ones. Their flush deletes the rows migrations create (game lines, the operators
+# group) for every test after them. This puts the flushing tests back at the end.
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    items[:] = sorted(items, key=_flushes_the_database)
     require = os.environ.get("TG_REQUIRE_SERVICES") == "1"
     on_postgres = _vendor() == "postgresql"
     has_redis = bool(os.environ.get("REDIS_URL"))

@@ -1,9 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import ops_views, views
 
 urlpatterns = [
     path(views.HEALTH_PATH.lstrip("/"), views.health, name="health"),
     path("health/validation/", views.health_validation, name="health-validation"),
     path("metrics", views.metrics, name="metrics"),
+    path("ops/health/", ops_views.health, name="ops-health"),
+    path("ops/integrity/", ops_views.integrity, name="ops-integrity"),
+    path("ops/operations/", ops_views.operations, name="ops-operations"),
 ]

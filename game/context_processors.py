@@ -1,7 +1,8 @@
 """The navigation every page shows: the user's sections and what waits for them.
 
-Computed per request, lazily (only when a template reads it), in at most three
-queries whatever the size of the data, and never cached across users: a count
+Computed per request, lazily (only when a template reads it), in at most four
+queries whatever the size of the data (the operator link: one at most, none for a
+superuser or when the page already asked), and never cached across users: a count
 belongs to the user who sees it.
 """
 
@@ -18,6 +19,11 @@ from .models import Chronicle, SpendStatus, XPSpendingRequest
 class Navigation:
     def __init__(self, user):
         self.user = user
+
+    @cached_property
+    def is_operator(self) -> bool:
+        """Show the operator pages' "Health" link (``permissions.is_operator``)."""
+        return permissions.is_operator(self.user)
 
     @cached_property
     def is_storyteller(self) -> bool:

@@ -12,6 +12,8 @@ decides a permission. The roles, from the least to the most trusted:
   decides its XP requests and characters; scene actions further need the scene's
   game line (the head storyteller has every line);
 - **head storyteller**: also manages the chronicle's storytellers and invitations;
+- **operator**: a member of the ``operators`` group (``OPERATORS_GROUP``): reads the
+  operator pages (health, integrity, operations) and nothing else more than a player;
 - **superuser**: everything, everywhere.
 
 ``is_staff`` alone grants nothing here: it only opens the admin. Nobody decides an XP
@@ -43,6 +45,27 @@ def is_signed_in(user) -> bool:
 
 def is_superuser(user) -> bool:
     return is_signed_in(user) and bool(user.is_superuser)
+
+
+# The auth group whose members are operators (created by core's migration 0003).
+OPERATORS_GROUP = "operators"
+
+
+def is_operator(user) -> bool:
+    """May ``user`` read the operator pages? Superusers, and members of the operators group.
+
+    Staff status alone does not make an operator. The answer is kept on the user object
+    for the rest of the request: the page and the navigation ask it once between them.
+    """
+    if not is_signed_in(user):
+        return False
+    if is_superuser(user):
+        return True
+    cached = getattr(user, "_tg_is_operator", None)
+    if cached is None:
+        cached = user.groups.filter(name=OPERATORS_GROUP).exists()
+        user._tg_is_operator = cached
+    return cached
 
 
 def storyteller_q(user, prefix: str = "") -> Q:

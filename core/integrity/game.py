@@ -217,7 +217,7 @@ class XPLedger(Check):
 
     def count(self, existing: set[str]) -> dict:
         """Drifted balances: against the checkpoints plus the entries since (routine), or
-        against a fresh sum of every entry (``--full``, and before core 0003 migrated)."""
+        against a fresh sum of every entry (``--full``, and before core 0004 migrated)."""
         if FULL_SCAN.get() or LEDGER_CHECKPOINT_TABLE not in existing:
             figures = _ledger_drift().aggregate(
                 total=Count("pk"), drifted=Count("pk", filter=Q(entries__gt=0))

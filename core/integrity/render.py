@@ -1,11 +1,12 @@
 """What ``validate_data_integrity`` prints, built from the registry's results as plain lines
 and documents: the command only writes them (as ``core.monitoring.render`` does for the
-monitor).
+monitor), and the operator integrity page shows the same lines.
 """
 
 from .base import CheckResult, FixOutcome
 
 OK, FAIL, SKIP = "✓", "✗", "–"
+DRY_RUN_HEADER = "Dry run: nothing is written. --fix would change:"
 INFO_LABELS = {
     "drifted_from_ledger": (
         "balances that drifted from their ledger history (an operator decides: "
@@ -81,29 +82,38 @@ def summary_lines(results: list[CheckResult], *, mode: str = "report") -> list[s
     return lines
 
 
-def fix_lines(report, *, verbose: bool) -> list[str]:
-    """What a fix changed (or, for a dry run, would change), then the state after."""
-    lines = [
-        "Dry run: nothing is written. --fix would change:"
-        if report.dry_run
-        else f"Fixing (run {report.run_id}):"
-    ]
-    if not report.fixes:
+def change_lines(fixes: list[FixOutcome], *, dry_run: bool, run_id, verbose: bool) -> list[str]:
+    """What a fix run changed (or, dry, would change): a header, a line per check and,
+    with ``verbose``, each change under it. The operator integrity page shows these very
+    lines as its preview."""
+    lines = [DRY_RUN_HEADER if dry_run else f"Fixing (run {run_id}):"]
+    if not fixes:
         lines.append("  nothing to fix.")
-    for outcome in report.fixes:
+    for outcome in fixes:
         lines.append(f"  {fix_line(outcome)}")
         if verbose:
             lines.extend(f"      {describe_change(change)}" for change in outcome.examples)
             if outcome.more > 0:
                 lines.append(f"      and {outcome.more} more")
+    return lines
+
+
+def remaining_line(after: list[CheckResult]) -> str:
+    """A dry run's verdict: what a real ``--fix`` would leave behind."""
+    remaining = total(after)
+    if remaining:
+        return f"After --fix, {remaining} issue(s) would remain."
+    return "After --fix, no issue would remain."
+
+
+def fix_lines(report, *, verbose: bool) -> list[str]:
+    """What a fix changed (or, for a dry run, would change), then the state after."""
+    lines = change_lines(
+        report.fixes, dry_run=report.dry_run, run_id=report.run_id, verbose=verbose
+    )
     if report.dry_run:
-        remaining = total(report.after)
         lines += ["", "Now:", *result_lines(report.before, verbose=False)]
-        lines.append(
-            f"After --fix, {remaining} issue(s) would remain."
-            if remaining
-            else "After --fix, no issue would remain."
-        )
+        lines.append(remaining_line(report.after))
         return lines + summary_lines(report.before, mode="dry_run")
     changes = sum(o.changes for o in report.fixes)
     if changes:

@@ -324,3 +324,16 @@ def slowest_operations(start: datetime, end: datetime, limit: int) -> list[dict]
 
 def period_start(end: datetime, period_hours: int) -> datetime:
     return end - timedelta(hours=period_hours)
+
+
+def outcome_codes(start: datetime, end: datetime, limit: int) -> list[dict]:
+    """Refusal codes and error classes of the period: ``{operation, outcome, code, count}``
+    for every outcome but success, most frequent first, at most ``limit`` rows."""
+    rows = (
+        OperationRecord.objects.filter(created_at__gte=start, created_at__lt=end)
+        .exclude(outcome=Outcome.SUCCESS)
+        .values("operation", "outcome", "code")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "operation", "outcome", "code")[:limit]
+    )
+    return [dict(row) for row in rows]

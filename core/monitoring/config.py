@@ -327,9 +327,14 @@ def metric_specs(*, with_staleness: bool = False) -> list[MetricSpec]:
     validate()
     specs = [_configured(spec) for spec in METRICS]
     if with_staleness:
-        stale = replace(MONITOR_STALE, threshold=option("STALE_AFTER_MINUTES"))
-        specs.append(_configured(stale))
+        specs.append(stale_spec())
     return specs
+
+
+def stale_spec() -> MetricSpec:
+    """The age of the last snapshot as judged: ``STALE_AFTER_MINUTES`` is its threshold
+    (a ``THRESHOLDS`` override of ``monitor_stale`` wins, as for any metric)."""
+    return _configured(replace(MONITOR_STALE, threshold=option("STALE_AFTER_MINUTES")))
 
 
 def health_spec() -> MetricSpec:

@@ -84,25 +84,29 @@ def render_text(data: dict, *, integrity=(), slowest=None, notification=None) ->
     return "\n".join(lines)
 
 
-def _state(metric: dict) -> str:
+def state_text(metric: dict) -> str:
+    """A metric's state for people: ``insufficient data (3 < 20 operations)``."""
     if metric["state"] == INSUFFICIENT_DATA:
         return f"insufficient data ({metric['sample']} < {metric['min_sample']} operations)"
     return metric["state"]
 
 
+def metric_row(metric: dict) -> tuple[str, str, str, str, str]:
+    """(label, value, target, alert when, state) of one metric of the report, as text:
+    the text report's metrics table and the operator health page show the same cells."""
+    sign = "<" if metric["alert_when"] == "below" else ">"
+    return (
+        metric["label"],
+        fmt(metric["value"], metric["unit"]),
+        fmt(metric["target"], metric["unit"]),
+        f"{sign} {fmt(metric['threshold'], metric['unit'])}",
+        state_text(metric),
+    )
+
+
 def _metrics_table(metrics: dict) -> str:
     rows = [("Metric", "value", "target", "alert when", "state")]
-    for metric in metrics.values():
-        sign = "<" if metric["alert_when"] == "below" else ">"
-        rows.append(
-            (
-                metric["label"],
-                fmt(metric["value"], metric["unit"]),
-                fmt(metric["target"], metric["unit"]),
-                f"{sign} {fmt(metric['threshold'], metric['unit'])}",
-                _state(metric),
-            )
-        )
+    rows += [metric_row(metric) for metric in metrics.values()]
     return _table(rows)
 
 

@@ -68,19 +68,19 @@ def count_queries(client, url) -> int:
 
 
 PAGES = {
-    # Each page's own queries plus the navigation's (storyteller badge: 3).
-    "xp report": (lambda w: reverse("chronicle-report", args=[w.chronicle.pk]), 10),
+    # Each page's own queries plus the navigation's (storyteller badge: 3, operator link: 1).
+    "xp report": (lambda w: reverse("chronicle-report", args=[w.chronicle.pk]), 11),
     "xp report, all time": (
         lambda w: reverse("chronicle-report", args=[w.chronicle.pk]) + "?months=all",
-        11,
+        12,
     ),
-    "audit": (lambda w: reverse("chronicle-audit", args=[w.chronicle.pk]), 21),
+    "audit": (lambda w: reverse("chronicle-audit", args=[w.chronicle.pk]), 22),
     "audit, page 3 filtered": (
         lambda w: (
             reverse("chronicle-audit", args=[w.chronicle.pk])
             + f"?page=3&person={w.users['head'].pk}"
         ),
-        23,
+        24,
     ),
     "audit csv": (lambda w: reverse("chronicle-audit-csv", args=[w.chronicle.pk]), 10),
 }

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0002_operationrecord_withdraw"),
+        ("core", "0003_operators_group"),
     ]
 
     operations = [
