@@ -223,8 +223,9 @@ class XPLedger(Check):
                 total=Count("pk"), drifted=Count("pk", filter=Q(entries__gt=0))
             )
             return {self.name: figures["total"], "drifted": figures["drifted"]}
+        mark = _checkpoint_mark()
         with connection.cursor() as cursor:
-            cursor.execute(_checkpointed_drift_sql())
+            cursor.execute(_checkpointed_drift_sql(), [mark])
             total, drifted = cursor.fetchone()
         return {self.name: total or 0, "drifted": drifted or 0}
 
@@ -260,7 +261,7 @@ class XPLedger(Check):
         return examples, len(rows)
 
     def fix(self, log: FixLog, outcome: FixOutcome) -> None:
-        drifted = sorted(pk for pk in _ledger_drift().values_list("pk", flat=True))
+        drifted = _drifted_ids()
         left = 0
         for ids in batches(drifted):
             # The lock every XP operation takes first; then re-read the figures.
@@ -320,13 +321,30 @@ FULL_SCAN: ContextVar[bool] = ContextVar("tg_integrity_full_scan", default=False
 LEDGER_CHECKPOINT_TABLE = LedgerCheckpoint._meta.db_table
 
 
-def _checkpointed_drift_sql() -> str:
+def _checkpoint_mark() -> int:
+    """The ledger entry id every checkpoint covers up to (0: no checkpoint yet)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT through_entry FROM {connection.ops.quote_name(LEDGER_CHECKPOINT_TABLE)} "
+            "LIMIT 1"
+        )
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+DRIFT_COUNTS = (
+    "COUNT(*), SUM(CASE WHEN COALESCE(k.entries, 0) + COALESCE(s.entries, 0) > 0 THEN 1 ELSE 0 END)"
+)
+
+
+def _checkpointed_drift_sql(select: str = DRIFT_COUNTS) -> str:
     """Characters whose balance differs from checkpoint + entries since, in one pass.
 
-    Every checkpoint shares one ``through_entry`` (they are rewritten together), so the
-    entries since are an index range scan on the ledger's primary key; the rest is one
-    merge of characters with their checkpoints. Raw SQL: the ORM would make the "entries
-    since" a correlated subquery per character (docs/performance.md has the figures).
+    Every checkpoint shares one ``through_entry`` (they are rewritten together), read
+    first so that the planner sees it as a value: the entries since are then a short
+    range scan of the ledger's primary key, and the rest is one join of characters with
+    their checkpoints. Raw SQL: the ORM would make the "entries since" a correlated
+    subquery per character (docs/performance.md has the figures).
     """
     q = connection.ops.quote_name
     character, ledger, checkpoint = (
@@ -335,15 +353,24 @@ def _checkpointed_drift_sql() -> str:
         q(LEDGER_CHECKPOINT_TABLE),
     )
     return (
-        f"WITH mark AS (SELECT COALESCE(MAX(through_entry), 0) AS g FROM {checkpoint}), "
-        f"since AS (SELECT e.character_id, SUM(e.amount) AS total, COUNT(*) AS entries "
-        f"FROM {ledger} e WHERE e.id > (SELECT g FROM mark) GROUP BY e.character_id) "
-        f"SELECT COUNT(*), SUM(CASE WHEN COALESCE(k.entries, 0) + COALESCE(s.entries, 0) > 0 "
-        f"THEN 1 ELSE 0 END) "
+        f"SELECT {select} "
         f"FROM {character} c LEFT JOIN {checkpoint} k ON k.character_id = c.id "
-        f"LEFT JOIN since s ON s.character_id = c.id "
+        f"LEFT JOIN (SELECT e.character_id, SUM(e.amount) AS total, COUNT(*) AS entries "
+        f"FROM {ledger} e WHERE e.id > %s GROUP BY e.character_id) s "
+        f"ON s.character_id = c.id "
         f"WHERE c.xp <> COALESCE(k.total, 0) + COALESCE(s.total, 0)"
     )
+
+
+def _drifted_ids() -> list[int]:
+    """Ids of the characters whose balance drifted: found from the checkpoints when they
+    exist (each is then re-checked against a fresh sum under its lock), from a fresh sum
+    of every entry otherwise or under ``--full``."""
+    if FULL_SCAN.get() or LEDGER_CHECKPOINT_TABLE not in connection.introspection.table_names():
+        return sorted(_ledger_drift().values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(_checkpointed_drift_sql("c.id") + " ORDER BY c.id", [_checkpoint_mark()])
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def refresh_ledger_checkpoints() -> int:

@@ -13,9 +13,10 @@ from tests.support import corrupt, validate
 pytestmark = pytest.mark.django_db
 
 # 1 table list + 5 shared aggregates (characters_character, characters_human,
-# game_strelationship, game_scene, game_xpspendingrequest) + 1 ledger comparison
-# + 1 lost-dots comparison, + 1 example query for the one failing check (xp_ledger).
-REPORT_QUERIES = 9
+# game_strelationship, game_scene, game_xpspendingrequest) + the ledger comparison (the
+# checkpoint mark, then one pass) + 1 lost-dots comparison, + 1 example query for the
+# one failing check (xp_ledger).
+REPORT_QUERIES = 10
 
 
 def add_humans(player, count: int) -> None:

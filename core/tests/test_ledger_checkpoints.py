@@ -73,7 +73,7 @@ def test_the_routine_report_costs_the_same_queries_with_checkpoints(
 ):
     make_human("Ada", xp=20)
     refresh_ledger_checkpoints()
-    with django_assert_num_queries(2):  # the table list, then one checkpointed pass
+    with django_assert_num_queries(3):  # the table list, the checkpoint mark, one pass
         run_checks(["xp_ledger"])
 
 
