@@ -10,6 +10,8 @@ with one line naming the variable.
 from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONE, SELF
+
 from core.monitoring.config import from_environment as monitoring_from_environment
 
 from .env import env_bool, env_choice, env_database, env_int, env_list, env_str
@@ -28,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "csp",
     "bootstrap",
     "django_bootstrap5",
     "core",
@@ -41,6 +44,8 @@ MIDDLEWARE = [
     # ALLOWED_HOSTS check, which stay in force for every other path.
     "core.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Production inserts whitenoise here (tg/settings/production.py).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -50,6 +55,38 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns a locked-out login into its lockout page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# --- Security headers --------------------------------------------------------------------
+# In every environment, so that development, the tests (the browser tests load every page
+# under it) and production serve one and the same policy. HTTPS-only settings (HSTS,
+# secure cookies, the redirect) are in production.py.
+#
+# Every script and stylesheet is a file of tg's own, served from 'self': no inline
+# <script>, no style="" attribute, no <style> element (the SVG charts are styled by
+# classes in static/css/tg.css). img-src also allows data: because Bootstrap's
+# stylesheet draws the menu icon, the select arrow and the checkbox ticks as data: SVG
+# images (url("data:image/svg+xml,...")); a data: image cannot run script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"  # for browsers that ignore frame-ancestors
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 
 ROOT_URLCONF = "tg.urls"
 WSGI_APPLICATION = "tg.wsgi.application"
