@@ -226,6 +226,9 @@ TG_MAX_SCENE_XP = env_int("TG_MAX_SCENE_XP", 5, minimum=1, maximum=1000)
 TG_ALLOW_SELF_DECISIONS = env_bool("TG_ALLOW_SELF_DECISIONS", False)
 # validate_data_integrity --fix waits at most this long for a row lock (then retries once).
 TG_FIX_LOCK_TIMEOUT_SECONDS = env_int("TG_FIX_LOCK_TIMEOUT_SECONDS", 30, minimum=1, maximum=3600)
+# A monitor_validation run waits at most this long for another run to finish, then exits 2
+# having done nothing (0: do not wait). Runs take seconds; an hour apart is the schedule.
+TG_MONITOR_LOCK_WAIT_SECONDS = env_int("TG_MONITOR_LOCK_WAIT_SECONDS", 300, minimum=0, maximum=3600)
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
