@@ -39,6 +39,11 @@ INSTALLED_APPS = [
     "notifications",
 ]
 
+# The partial rollback (docs/deployment/README.md): a migration that removes the characters'
+# validation constraints, present only for the commands that apply or unapply it.
+if env_bool("TG_CONSTRAINTS_ROLLBACK", False):
+    INSTALLED_APPS.append("core.constraints_rollback")
+
 MIDDLEWARE = [
     # First: the load balancer's probe is answered before the HTTPS redirect and the
     # ALLOWED_HOSTS check, which stay in force for every other path.
