@@ -163,7 +163,8 @@ from django.db import connection
 from characters.models import Human
 from game.models import Chronicle, ChronicleMembership, Gameline
 
-for target in [("characters", "0004_character_version"), ("game", "0006_storytellerchange"),
+for target in [("contenttypes",), ("auth",),
+               ("characters", "0004_character_version"), ("game", "0006_storytellerchange"),
                ("core",), ("notifications",), ("sessions",), ("admin",), ("axes",)]:
     call_command("migrate", *target, verbosity=0, interactive=False)
 
