@@ -16,7 +16,7 @@ from django.conf import settings
 
 from tests import password_for
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.serving"]
 
 # Sync Playwright runs an asyncio event loop on the main thread from the first browser test
 # to the end of the session (pytest-playwright's session-scoped ``playwright`` fixture).

@@ -5,8 +5,11 @@ One module, so that no helper is written twice (and no copy drifts: one ``ledger
 once returned None instead of 0).
 """
 
+import json
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 
 from django.core.management import call_command
@@ -125,3 +128,42 @@ def operation_records(
         )
         for value in durations
     )
+
+
+# --- Alert receivers ----------------------------------------------------------------------
+
+
+class Webhook:
+    """A receiver on 127.0.0.1 that records POSTs and answers ``status`` after ``delay``."""
+
+    def __init__(self):
+        self.received: list[dict] = []
+        self.status = 200
+        self.delay = 0.0
+        self.release = threading.Event()
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                hook.received.append(
+                    {"body": json.loads(body), "content_type": self.headers["Content-Type"]}
+                )
+                if hook.delay:
+                    hook.release.wait(hook.delay)
+                self.send_response(hook.status)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/secret-path"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()

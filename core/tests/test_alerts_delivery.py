@@ -5,9 +5,7 @@ Django's locmem backend (``mailoutbox``) or, to make it fail, real SMTP to a clo
 """
 
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 
 import pytest
@@ -16,44 +14,9 @@ from django.utils import timezone
 
 from core.models import MonitorSnapshot, OperationRecord
 from tests.processes import free_port
+from tests.support import Webhook
 
 pytestmark = pytest.mark.django_db
-
-
-class Webhook:
-    """A receiver on 127.0.0.1 that records POSTs and answers ``status`` after ``delay``."""
-
-    def __init__(self):
-        self.received: list[dict] = []
-        self.status = 200
-        self.delay = 0.0
-        self.release = threading.Event()
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                hook.received.append(
-                    {"body": json.loads(body), "content_type": self.headers["Content-Type"]}
-                )
-                if hook.delay:
-                    hook.release.wait(hook.delay)
-                self.send_response(hook.status)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/secret-path"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

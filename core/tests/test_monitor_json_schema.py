@@ -4,9 +4,6 @@ report beside tg's own; the documented cron line appends exactly one parseable l
 
 import copy
 import json
-import re
-import secrets
-import sys
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -20,7 +17,6 @@ from jsonschema import Draft202012Validator
 from characters.models import Character
 from core.models import OperationRecord
 from game.models import Scene
-from tests.processes import ROOT, manage, shell
 
 pytestmark = pytest.mark.django_db
 
@@ -183,54 +179,3 @@ def test_a_bad_indent_is_a_usage_error(args, message):
         call_command("monitor_validation", *args, stdout=StringIO(), stderr=StringIO())
     assert error.value.returncode == 2
     assert str(error.value).startswith(message)
-
-
-# --- the documented hourly cron line, run as cron runs it ----------------------------
-
-
-def documented_cron_line() -> str:
-    """The hourly line of docs/deployment/monitoring.md, without its schedule fields."""
-    doc = (ROOT / "docs" / "deployment" / "monitoring.md").read_text()
-    [line] = [
-        line for line in doc.splitlines() if "monitor_validation --json >>" in line and "*" in line
-    ]
-    return re.sub(r"^(\S+\s+){5}", "", line).strip()
-
-
-def test_the_documented_cron_line_appends_exactly_one_parseable_line_per_run(tmp_path):
-    logs = tmp_path / "log"
-    logs.mkdir()
-    env = {
-        "DJANGO_SETTINGS_MODULE": "tg.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "tg.example.org",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'tg.sqlite3'}",
-    }
-    assert manage("migrate", "-v", "0", env=env).returncode == 0
-    command = (
-        documented_cron_line()
-        .replace("cd /srv/tg", f"cd {ROOT}")
-        .replace(".venv/bin/python", sys.executable)
-        .replace("/var/log/tg/", f"{logs}/")
-    )
-
-    healthy = shell(command, env=env)
-    spoil = manage(
-        "shell",
-        "-c",
-        "from core.models import OperationRecord as R; "
-        "R.objects.bulk_create(R(operation='xp_spend', outcome='error', duration_ms=5) "
-        "for _ in range(20))",
-        env=env,
-    )
-    degraded = shell(command, env=env)
-
-    assert (healthy.returncode, spoil.returncode, degraded.returncode) == (0, 0, 1)
-    lines = (logs / "monitor.log").read_text().splitlines()
-    assert len(lines) == 2
-    documents = [json.loads(line) for line in lines]
-    assert [d["status"] for d in documents] == ["healthy", "degraded"]
-    assert all(VALIDATOR.is_valid(d) for d in documents)
-    assert (logs / "monitor.err").read_text() == (
-        "CommandError: tg is degraded (health score 65/100)\n"
-    )

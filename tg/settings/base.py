@@ -10,6 +10,8 @@ with one line naming the variable.
 from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONE, SELF
+
 from core.monitoring.config import from_environment as monitoring_from_environment
 
 from .env import env_bool, env_choice, env_database, env_int, env_list, env_str
@@ -28,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "csp",
     "bootstrap",
     "django_bootstrap5",
     "core",
@@ -36,11 +39,18 @@ INSTALLED_APPS = [
     "notifications",
 ]
 
+# The partial rollback (docs/deployment/README.md): a migration that removes the characters'
+# validation constraints, present only for the commands that apply or unapply it.
+if env_bool("TG_CONSTRAINTS_ROLLBACK", False):
+    INSTALLED_APPS.append("core.constraints_rollback")
+
 MIDDLEWARE = [
     # First: the load balancer's probe is answered before the HTTPS redirect and the
     # ALLOWED_HOSTS check, which stay in force for every other path.
     "core.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Production inserts whitenoise here (tg/settings/production.py).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -50,6 +60,38 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns a locked-out login into its lockout page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# --- Security headers --------------------------------------------------------------------
+# In every environment, so that development, the tests (the browser tests load every page
+# under it) and production serve one and the same policy. HTTPS-only settings (HSTS,
+# secure cookies, the redirect) are in production.py.
+#
+# Every script and stylesheet is a file of tg's own, served from 'self': no inline
+# <script>, no style="" attribute, no <style> element (the SVG charts are styled by
+# classes in static/css/tg.css). img-src also allows data: because Bootstrap's
+# stylesheet draws the menu icon, the select arrow and the checkbox ticks as data: SVG
+# images (url("data:image/svg+xml,...")); a data: image cannot run script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"  # for browsers that ignore frame-ancestors
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 
 ROOT_URLCONF = "tg.urls"
 WSGI_APPLICATION = "tg.wsgi.application"
@@ -189,6 +231,9 @@ TG_MAX_SCENE_XP = env_int("TG_MAX_SCENE_XP", 5, minimum=1, maximum=1000)
 TG_ALLOW_SELF_DECISIONS = env_bool("TG_ALLOW_SELF_DECISIONS", False)
 # validate_data_integrity --fix waits at most this long for a row lock (then retries once).
 TG_FIX_LOCK_TIMEOUT_SECONDS = env_int("TG_FIX_LOCK_TIMEOUT_SECONDS", 30, minimum=1, maximum=3600)
+# A monitor_validation run waits at most this long for another run to finish, then exits 2
+# having done nothing (0: do not wait). Runs take seconds; an hour apart is the schedule.
+TG_MONITOR_LOCK_WAIT_SECONDS = env_int("TG_MONITOR_LOCK_WAIT_SECONDS", 300, minimum=0, maximum=3600)
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {

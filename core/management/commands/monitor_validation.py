@@ -8,11 +8,19 @@ cannot be read or holds none of tg's tables).
 Django's system checks are not run first: a monitoring-settings mistake must read as
 "could not check" (2, one line naming the key), not as a ``SystemCheckError`` (1, which
 cron would take for "degraded").
+
+One run at a time: on PostgreSQL a run holds an advisory lock from the first read to the
+last write. Two runs started together (the hourly and the daily timer at 09:00, or two
+instances' cron) would both read the alert memory before either wrote it and send the same
+alert twice; with the lock the second waits for the first, then finds the alert sent.
 """
 
+from contextlib import contextmanager
+
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
+from django.db import DatabaseError, OperationalError, connection
 
 from core.monitoring import build_report
 from core.monitoring.alerting import notify
@@ -25,6 +33,57 @@ from core.schema import no_tg_tables_message
 EXIT_UNHEALTHY = 1
 EXIT_USAGE = 2
 MAX_INDENT = 8
+# pg_advisory_lock key held by a monitor_validation run ("tg" 0x7467; 0004 is --fix's).
+MONITOR_LOCK_KEY = 0x7467_0005
+LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a wait cut short by lock_timeout
+
+
+@contextmanager
+def one_run_at_a_time(wait_seconds: int):
+    """Hold the monitor's advisory lock (PostgreSQL) for the block, waiting at most
+    ``wait_seconds`` for another run to release it; otherwise exit 2 having done nothing.
+
+    A session lock, not a transaction one: the run writes in several short transactions
+    (the snapshot, then the retention batches). It ends with the session if the process
+    dies. SQLite (development only) has no such lock.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [MONITOR_LOCK_KEY])
+        held = cursor.fetchone()[0]
+        if not held and wait_seconds:
+            cursor.execute(f"SET lock_timeout = {int(wait_seconds) * 1000}")
+            try:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [MONITOR_LOCK_KEY])
+                held = True
+            except OperationalError as error:
+                if getattr(error.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+                    raise
+            finally:
+                cursor.execute("RESET lock_timeout")
+        if not held:
+            cursor.execute(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND classid = %s AND objid = %s",
+                [MONITOR_LOCK_KEY >> 32, MONITOR_LOCK_KEY & 0xFFFFFFFF],
+            )
+            holder = cursor.fetchone()
+            who = f" (PostgreSQL backend pid {holder[0]})" if holder else ""
+            raise CommandError(
+                f"Another monitor_validation run holds the lock{who} and did not finish "
+                f"within {wait_seconds} s; this run measured, stored and sent nothing.",
+                returncode=EXIT_USAGE,
+            )
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [MONITOR_LOCK_KEY])
+        except DatabaseError:
+            pass  # the connection is gone or its transaction failed: the session ends the lock
 
 
 def parse_period(value: str) -> int:
@@ -112,10 +171,11 @@ class Command(BaseCommand):
             refusal = no_tg_tables_message()
             if refusal:
                 raise CommandError(refusal, returncode=EXIT_USAGE)
-            report = build_report(period_hours=hours, verbose=verbose)
-            notification = notify(report.data) if alert else None
-            save_snapshot(report.data, notification)
-            prune_operation_records()
+            with one_run_at_a_time(settings.TG_MONITOR_LOCK_WAIT_SECONDS):
+                report = build_report(period_hours=hours, verbose=verbose)
+                notification = notify(report.data) if alert else None
+                save_snapshot(report.data, notification)
+                prune_operation_records()
         except ImproperlyConfigured as exc:
             raise CommandError(f"settings: {exc}", returncode=EXIT_USAGE) from None
         except DatabaseError as exc:
