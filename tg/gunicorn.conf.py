@@ -27,7 +27,7 @@ from pathlib import Path
 # gunicorn loads this file by path: make the repository importable for tg.settings.env.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tg.settings.env import env_choice, env_int, env_list, env_str  # noqa: E402
+from tg.settings.env import env_choice, env_int, env_list, env_str
 
 CPUS = os.cpu_count() or 1
 
