@@ -10,6 +10,7 @@ import json
 import os
 import random
 import re
+from http.cookiejar import DefaultCookiePolicy
 
 from locust import HttpUser, between, task
 
@@ -27,25 +28,26 @@ class Person(HttpUser):
 
     def on_start(self):
         # Each person talks to one instance, as a load balancer with sticky sessions would;
-        # half of them to each.
+        # half of them to each. The instances run the production settings behind a
+        # pretend TLS proxy: the proxy's header, and secure cookies sent over loopback HTTP.
         self.client.base_url = random.choice(HOSTS)
+        self.client.headers["X-Forwarded-Proto"] = "https"
+        self.client.cookies.set_policy(DefaultCookiePolicy(secure_protocols=("http", "https")))
         self.username = random.choice(self.pool)
         page = self.client.get("/accounts/login/", name="sign-in page")
-        self.client.post(
+        token = CSRF.search(page.text)
+        self.post(
             "/accounts/login/",
-            {
-                "username": self.username,
-                "password": USERS["password"],
-                "csrfmiddlewaretoken": CSRF.search(page.text).group(1),
-                "next": "/",
-            },
+            {"username": self.username, "password": USERS["password"], "next": "/"}
+            | ({"csrfmiddlewaretoken": token.group(1)} if token else {}),
             name="sign in",
         )
 
     def post(self, url, data, name):
         token = self.client.cookies.get("csrftoken", "")
+        referer = self.client.base_url.replace("http://", "https://") + url
         return self.client.post(
-            url, {**data, "csrfmiddlewaretoken": token}, name=name, headers={"Referer": url}
+            url, {**data, "csrfmiddlewaretoken": token}, name=name, headers={"Referer": referer}
         )
 
 
