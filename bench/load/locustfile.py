@@ -6,49 +6,95 @@ think time; a share of spends are double-clicked. Requests are named by page, so
 statistics read per page and per action.
 """
 
+import html
 import json
 import os
 import random
 import re
-from http.cookiejar import DefaultCookiePolicy
+from collections import Counter
 
-from locust import HttpUser, between, task
+import urllib3
+from locust import HttpUser, between, events, task
+
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 with open(os.environ["TG_LOAD_USERS"]) as users_file:
     USERS = json.load(users_file)
 HOSTS = os.environ["TG_LOAD_HOSTS"].split(",")
 TRAITS = ["alertness", "athletics", "brawl", "empathy", "strength", "wits", "science", "melee"]
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+ALERT = re.compile(r'<div class="alert[^"]*"[^>]*>(.*?)</div>', re.S)
+
+
+OUTCOMES: Counter[str] = Counter()  # what the pages said after each action
+
+
+@events.test_stop.add_listener
+def write_outcomes(**_kwargs):
+    out = os.environ.get("TG_LOAD_OUTCOMES")
+    if out:
+        with open(out, "w") as outcomes_file:
+            json.dump(dict(sorted(OUTCOMES.items())), outcomes_file, indent=1)
+
+
+def alert(page) -> str:
+    """The first message on a page (Django's messages framework), as plain text."""
+    found = ALERT.search(page.text)
+    if not found:
+        return ""
+    text = html.unescape(re.sub(r"<[^>]+>|\s+", " ", found.group(1))).strip()
+    return re.sub(r"\d+", "#", text)  # "#12, 3 → 4" reads the same for every request
 
 
 class Person(HttpUser):
     abstract = True
     wait_time = between(1, 3)
+    host = HOSTS[0]  # Locust wants one; on_start picks each person's instance
     pool: list[str] = []
 
     def on_start(self):
         # Each person talks to one instance, as a load balancer with sticky sessions would;
-        # half of them to each. The instances run the production settings behind a
-        # pretend TLS proxy: the proxy's header, and secure cookies sent over loopback HTTP.
+        # about half of them to each. The instances serve HTTPS with a throwaway
+        # self-signed certificate (run.sh), hence no verification.
         self.client.base_url = random.choice(HOSTS)
-        self.client.headers["X-Forwarded-Proto"] = "https"
-        self.client.cookies.set_policy(DefaultCookiePolicy(secure_protocols=("http", "https")))
+        self.client.verify = False
         self.username = random.choice(self.pool)
-        page = self.client.get("/accounts/login/", name="sign-in page")
+        page = self.get("/accounts/login/", name="sign-in page")
         token = CSRF.search(page.text)
-        self.post(
-            "/accounts/login/",
-            {"username": self.username, "password": USERS["password"], "next": "/"}
-            | ({"csrfmiddlewaretoken": token.group(1)} if token else {}),
-            name="sign in",
-        )
+        data = {"username": self.username, "password": USERS["password"], "next": "/"}
+        self.post("/accounts/login/", data | {"csrfmiddlewaretoken": token.group(1)}, "sign in")
+
+    def request(self, method, url, name, data=None):
+        """One request, failed (in the statistics) on any 4xx/5xx or a signed-out page."""
+        headers = {}
+        if method == "POST":
+            headers["Referer"] = self.client.base_url + url
+        with self.client.request(
+            method, url, name=name, data=data, headers=headers, catch_response=True
+        ) as response:
+            if not response.status_code:
+                response.failure(f"no response: {response.error}")
+            elif response.status_code >= 400:
+                response.failure(f"HTTP {response.status_code}")
+            elif "/accounts/login/" in (response.url or "") and name != "sign-in page":
+                response.failure("not signed in: the sign-in page came back")
+        return response
+
+    def get(self, url, name):
+        return self.request("GET", url, name)
 
     def post(self, url, data, name):
-        token = self.client.cookies.get("csrftoken", "")
-        referer = self.client.base_url.replace("http://", "https://") + url
-        return self.client.post(
-            url, {**data, "csrfmiddlewaretoken": token}, name=name, headers={"Referer": referer}
-        )
+        data = {"csrfmiddlewaretoken": self.client.cookies.get("csrftoken", "")} | data
+        return self.request("POST", url, name, data)
+
+
+def spend_outcome(page) -> str:
+    text = alert(page)
+    if text.startswith("Requested "):
+        return "requested"
+    if "already has a pending request" in text:
+        return "already pending"
+    return "refused: " + (text[:60] or "no message")
 
 
 class Player(Person):
@@ -56,7 +102,7 @@ class Player(Person):
     pool = USERS["players"]
 
     def my_characters(self) -> list[str]:
-        page = self.client.get("/", name="dashboard")
+        page = self.get("/", name="dashboard")
         return re.findall(r'href="/characters/(\d+)/"', page.text)
 
     @task(4)
@@ -67,13 +113,13 @@ class Player(Person):
     def sheet(self):
         ids = self.my_characters()
         if ids:
-            self.client.get(f"/characters/{random.choice(ids)}/", name="sheet")
+            self.get(f"/characters/{random.choice(ids)}/", name="sheet")
 
     @task(2)
     def history(self):
         ids = self.my_characters()
         if ids:
-            self.client.get(f"/characters/{random.choice(ids)}/xp/", name="xp history")
+            self.get(f"/characters/{random.choice(ids)}/xp/", name="xp history")
 
     @task(3)
     def spend(self):
@@ -82,12 +128,13 @@ class Player(Person):
             return
         pk = random.choice(ids)
         url = f"/characters/{pk}/xp/spend/"
-        self.client.get(url, name="spend page")
+        self.get(url, name="spend page")
         trait = random.choice(TRAITS)
-        self.client.get(f"{url}?trait={trait}", name="spend confirm")
-        self.post(url, {"trait": trait}, name="spend (POST)")
-        if random.random() < 0.2:  # the double click
-            self.post(url, {"trait": trait}, name="spend (POST)")
+        self.get(f"{url}?trait={trait}", name="spend confirm")
+        OUTCOMES[spend_outcome(self.post(url, {"trait": trait}, name="spend (POST)"))] += 1
+        if random.random() < 0.2:  # the double click: the same spend sent again
+            second = self.post(url, {"trait": trait}, name="spend (POST, double click)")
+            OUTCOMES["double click: " + spend_outcome(second)] += 1
 
     @task(1)
     def withdraw(self):
@@ -95,10 +142,11 @@ class Player(Person):
         if not ids:
             return
         pk = random.choice(ids)
-        page = self.client.get(f"/characters/{pk}/", name="sheet")
+        page = self.get(f"/characters/{pk}/", name="sheet")
         found = re.findall(rf'action="(/characters/{pk}/xp/requests/\d+/withdraw/)"', page.text)
         if found:
-            self.post(random.choice(found), {}, name="withdraw (POST)")
+            page = self.post(random.choice(found), {}, name="withdraw (POST)")
+            OUTCOMES["withdraw: " + (alert(page)[:40] or "no message")] += 1
 
 
 class Storyteller(Person):
@@ -107,11 +155,11 @@ class Storyteller(Person):
 
     @task(2)
     def dashboard(self):
-        self.client.get("/st/", name="storyteller dashboard")
+        self.get("/st/", name="storyteller dashboard")
 
     @task(3)
     def batch(self):
-        page = self.client.get("/st/requests/", name="queue")
+        page = self.get("/st/requests/", name="queue")
         ids = re.findall(r'name="request" value="(\d+)"', page.text)
         if not ids:
             return
@@ -120,14 +168,24 @@ class Storyteller(Person):
             data = {"action": "approve", "request": chosen}
         else:
             data = {"action": "deny", "request": chosen, "reason": "Not this session"}
-        self.post("/st/requests/", data, name="batch decision (POST)")
+        page = self.post("/st/requests/", data, name="batch decision (POST)")
+        OUTCOMES[f"batch {data['action']}: " + (alert(page)[:40] or "no message")] += 1
 
     @task(1)
     def award(self):
-        page = self.client.get("/st/scenes/", name="scenes")
+        page = self.get("/st/scenes/", name="scenes")
         awards = re.findall(r'href="(/st/scenes/\d+/award/)">Award XP', page.text)
         if not awards:
             return
         url = random.choice(awards)
-        self.client.get(url, name="award page")
-        self.post(url, {"default": "1", "confirm": "1"}, name="award (POST)")
+        self.get(url, name="award page")
+        preview = self.post(url, {"default": "1"}, name="award preview (POST)")
+        confirm = re.search(
+            r'<form method="post" id="award-confirm">(.*?)</form>', preview.text, re.S
+        )
+        if not confirm:
+            OUTCOMES["award: no confirm form (" + (alert(preview)[:40] or "no message") + ")"] += 1
+            return
+        fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', confirm.group(1)))
+        page = self.post(url, fields, name="award (POST)")
+        OUTCOMES["award: " + (alert(page)[:40] or "no message")] += 1

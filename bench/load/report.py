@@ -4,11 +4,13 @@
 
 Reads what bench/load/run.sh leaves in the results directory: Locust's statistics
 (load_stats.csv), its failures (load_failures.csv) and the gunicorn access logs of the
-instances (instance*.log), whose status column is the server's own word on 5xx (Locust
-only sees responses that reached it). Exits 1 when any 5xx was served.
+instances (instance*.log), whose status column is the server's own word on errors (Locust
+only sees responses that reached it). Exits 1 when any 4xx or 5xx was served (no
+action of the simulated people should get one) or when no request was made.
 """
 
 import csv
+import json
 import re
 import sys
 from collections import Counter
@@ -40,6 +42,17 @@ def main(results: Path) -> int:
             for row in failures:
                 print(f"  {row['Occurrences']:>5} × {row['Method']} {row['Name']}: {row['Error']}")
 
+    exceptions_file = results / "load_exceptions.csv"
+    exceptions = list(csv.DictReader(exceptions_file.open())) if exceptions_file.exists() else []
+    for row in exceptions:
+        print(f"\nerror in the load script ({row['Count']} ×): {row['Message']}")
+
+    outcomes_file = results / "outcomes.json"
+    if outcomes_file.exists():
+        print("\nwhat the pages said after each action:")
+        for outcome, count in json.loads(outcomes_file.read_text()).items():
+            print(f"  {count:>5} × {outcome}")
+
     statuses: Counter[str] = Counter()
     server_errors: list[str] = []
     for log in sorted(results.glob("instance*.log")):
@@ -47,13 +60,16 @@ def main(results: Path) -> int:
             match = ACCESS.match(line)
             if match:
                 statuses[match["status"]] += 1
-                if match["status"].startswith("5"):
+                if match["status"][0] in "45":
                     server_errors.append(f"{log.name}: {line.strip()}")
     print("\nstatus codes served (access logs):", dict(sorted(statuses.items())))
-    print(f"5xx served: {len(server_errors)}")
+    print(f"4xx/5xx served: {len(server_errors)}")
     for line in server_errors[:20]:
         print("  " + line)
-    return 1 if server_errors else 0
+    total = sum(int(row["Request Count"]) for row in rows if row["Name"] == "Aggregated")
+    if not total:
+        print("no request was made: see locust.log")
+    return 1 if server_errors or exceptions or not total else 0
 
 
 if __name__ == "__main__":
