@@ -80,9 +80,10 @@ def fill_records(count: int) -> None:
     )
 
 
-def measure(label, call, repeat):
+def measure(label, call, repeat, profile=0):
     """Median seconds and SQL statements of ``call`` over ``repeat`` runs, after one
-    unmeasured run that warms the database's cache."""
+    unmeasured run that warms the database's cache. With ``profile``, the last run's
+    slowest statements are printed too."""
     with contextlib.suppress(CommandError, SystemExit):
         call()
     times, statements = [], 0
@@ -97,6 +98,9 @@ def measure(label, call, repeat):
     median = statistics.median(times)
     runs = ", ".join(f"{t:.2f}" for t in times)
     print(f"{label:<34} median {median:6.2f} s  ({runs})  {statements:3d} SQL statements")
+    slowest = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:profile]
+    for query in slowest:
+        print(f"    {float(query['time']):6.3f} s  {' '.join(query['sql'].split())[:150]}")
     return median, statements
 
 
@@ -105,6 +109,13 @@ def main():
     parser.add_argument("--characters", type=int, default=1_000_000)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print the N slowest SQL statements of each command's last run",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench_monitor needs PostgreSQL (DATABASE_URL); see bench/run.sh")
@@ -125,11 +136,13 @@ def main():
         "validate_data_integrity",
         lambda: call_command("validate_data_integrity", **quiet),
         args.repeat,
+        args.profile,
     )
     monitor, _ = measure(
         "monitor_validation --json",
         lambda: call_command("monitor_validation", "--json", **quiet),
         args.repeat,
+        args.profile,
     )
     print(f"monitor / validate = {monitor / validate:.2f} (target: at most 2)")
     print(f"snapshots stored: {MonitorSnapshot.objects.count()}")

@@ -75,7 +75,6 @@ def test_command_with_alert_queries_are_the_same_for_small_and_larger_data(
 SECTION_QUERIES = {
     "postgresql": {
         "operations: outcomes, maximum and percentile_cont per operation": 1,
-        "SET work_mem for that query, and RESET": 2,
         "XP requests": 1,
         "scenes": 1,
         "characters": 1,
@@ -100,20 +99,3 @@ def test_the_monitoring_sections_take_a_fixed_number_of_queries_on_each_database
     with CaptureQueriesContext(connection) as integrity:
         run_checks()
     assert queries() == len(integrity) + sum(SECTION_QUERIES[connection.vendor].values())
-
-
-@pytest.mark.postgres
-def test_the_percentile_query_leaves_the_connections_sort_memory_as_it_found_it():
-    # The web process reuses connections: a report run on one must not leave it with the
-    # larger sort memory the percentile query asks for.
-    def work_mem():
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW work_mem")
-            return cursor.fetchone()[0]
-
-    before = work_mem()
-    with CaptureQueriesContext(connection) as captured:
-        build_report(period_hours=24)
-    statements = [query["sql"] for query in captured]
-    assert "SET work_mem = '64MB'" in statements  # the query did ask for more
-    assert work_mem() == before
