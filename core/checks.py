@@ -1,9 +1,10 @@
 """Django system checks for tg's own settings.
 
 A monitoring-settings mistake is a warning (``tg.W001``), not an error: it must not
-stop ``migrate`` or the web server, which do not depend on it. ``monitor_validation``
+stop ``migrate`` or other commands, which do not depend on it. ``monitor_validation``
 and ``validate_data_integrity`` refuse to run with it (exit 2, one line naming the
-key), and the monitoring endpoints answer 503 naming it.
+key), and the monitoring endpoints answer 503 naming it. scripts/serve.sh refuses every
+``check --deploy`` warning, so a new web process does not start with it either.
 """
 
 from django.core.checks import Warning, register

@@ -28,6 +28,18 @@ esac
 [ -n "${REDIS_URL:-}" ] ||
     fail "REDIS_URL is not set: the instances share their cache and session cache in Redis (redis://host:6379/1)"
 
+# gunicorn's own variables (TG_BIND, TG_WEB_*, TG_FORWARDED_ALLOW_IPS) are read by its
+# configuration file, which manage.py never loads: read it once here, so that a bad value
+# stops serve.sh with one line naming the variable, as the settings' variables do.
+"$PY" -c '
+import runpy, sys
+from django.core.exceptions import ImproperlyConfigured
+try:
+    runpy.run_path(sys.argv[1])
+except ImproperlyConfigured as error:
+    sys.exit(f"serve.sh: {error}")
+' "$ROOT/tg/gunicorn.conf.py" || exit 2
+
 echo "==> manage.py check --deploy"
 "$PY" manage.py check --deploy --fail-level WARNING ||
     fail "check --deploy failed (above); not starting"

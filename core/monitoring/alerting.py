@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from core.models import MonitorSnapshot
 
-from .config import option
+from .config import is_http_url, option
 from .health import HEALTHY
 from .render import render_alert_text
 
@@ -150,7 +150,7 @@ def send_webhook(text: str, data: dict, kind: str) -> Delivery | None:
     if not url:
         return None
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if not is_http_url(url):  # refused at start-up too; settings may change in a shell
         return Delivery("webhook", False, "TG_ALERT_WEBHOOK_URL must be an http(s) URL")
     host = parts.netloc.rpartition("@")[2]
     timeout = float(option("WEBHOOK_TIMEOUT_SECONDS"))

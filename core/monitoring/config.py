@@ -14,6 +14,7 @@ is imported by tg/settings (``from_environment``), so it must not import models.
 
 import difflib
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -194,8 +195,11 @@ class Option:
     env: str = ""
     minimum: float | None = None
     maximum: float | None = None
+    url: bool = False  # a string that is empty or an http(s) URL with a host name
 
     def allowed(self) -> str:
+        if self.url:
+            return "an http(s) URL with a host name, or empty"
         kind = {int: "a whole number", float: "a number", str: "a string"}.get(
             self.kind, f"a {self.kind.__name__}"
         )
@@ -206,7 +210,7 @@ class Option:
 # the environment sets (``from_environment()``); docs/deployment/monitoring.md explains each.
 OPTIONS: dict[str, Option] = {
     "ALERT_EMAILS": Option([], list, env="TG_ALERT_EMAILS"),
-    "WEBHOOK_URL": Option("", str, env="TG_ALERT_WEBHOOK_URL"),
+    "WEBHOOK_URL": Option("", str, env="TG_ALERT_WEBHOOK_URL", url=True),
     "WEBHOOK_TIMEOUT_SECONDS": Option(5.0, float, minimum=0.1, maximum=60),
     "ALERT_COOLDOWN_HOURS": Option(6, int, env="TG_ALERT_COOLDOWN_HOURS", minimum=0, maximum=8784),
     "SNAPSHOT_RETENTION_DAYS": Option(
@@ -248,9 +252,20 @@ def from_environment() -> dict:
             value = env_list(spec.env) or None
         else:
             value = env_str(spec.env)
+            if spec.url and value and not is_http_url(value):
+                # Not repeated: a webhook URL often carries its secret in the path.
+                raise ImproperlyConfigured(
+                    f"{spec.env} must be {spec.allowed()}; the value is not repeated here "
+                    "(it may hold a secret)."
+                )
         if value is not None:
             values[name] = value
     return values
+
+
+def is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def option(name: str):
@@ -278,13 +293,20 @@ def validate() -> None:
             )
         if not _valid(spec, value):
             source = f" (environment variable {spec.env})" if spec.env else ""
+            shown = (
+                "; the value is not repeated here (it may hold a secret)"
+                if spec.url
+                else f", not {value!r}"
+            )
             raise ImproperlyConfigured(
-                f"TG_MONITORING[{name!r}]{source} must be {spec.allowed()}, not {value!r}."
+                f"TG_MONITORING[{name!r}]{source} must be {spec.allowed()}{shown}."
             )
     check_overrides()
 
 
 def _valid(spec: Option, value) -> bool:
+    if spec.url:
+        return isinstance(value, str) and (value == "" or is_http_url(value))
     if spec.kind is float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
     elif spec.kind is int:

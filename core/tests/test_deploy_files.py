@@ -84,14 +84,20 @@ SERVICES = sorted(path.name for path in UNITS.glob("*.service"))
 TIMERS = sorted(path.name for path in UNITS.glob("*.timer"))
 
 
-def test_the_units_are_the_web_service_and_three_timed_jobs():
+def test_the_units_are_the_web_service_and_four_timed_jobs():
     assert SERVICES == [
         "tg-digest.service",
+        "tg-integrity-full.service",
         "tg-monitor-daily.service",
         "tg-monitor.service",
         "tg-web.service",
     ]
-    assert TIMERS == ["tg-digest.timer", "tg-monitor-daily.timer", "tg-monitor.timer"]
+    assert TIMERS == [
+        "tg-digest.timer",
+        "tg-integrity-full.timer",
+        "tg-monitor-daily.timer",
+        "tg-monitor.timer",
+    ]
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -135,7 +141,7 @@ def on_calendar(schedule: str) -> str:
 
 def test_each_timer_fires_when_its_cron_line_does_and_runs_the_same_command():
     cron = documented_cron_lines()
-    assert len(cron) == len(TIMERS) == 3
+    assert len(cron) == len(TIMERS) == 4
     for name in TIMERS:
         timer = unit(name)["Timer"]
         command = unit(timer["Unit"])["Service"]["ExecStart"]

@@ -96,9 +96,13 @@ def test_the_cron_lines_and_the_timers_commands_run_as_written(machine, make_hum
     hourly = machine.cron("monitor_validation --json")
     daily = machine.cron("monitor_validation --alert")
     digest = machine.cron("send_storyteller_digest")
-    assert [hourly.returncode, daily.returncode, digest.returncode] == [0, 0, 0], (
-        hourly.stderr + daily.stderr + digest.stderr
-    )
+    full = machine.cron("validate_data_integrity --full")
+    assert [hourly.returncode, daily.returncode, digest.returncode, full.returncode] == [
+        0, 0, 0, 0
+    ], hourly.stderr + daily.stderr + digest.stderr + full.stderr  # fmt: skip
+    [nightly] = [json.loads(line) for line in machine.log("integrity-full.log")]
+    assert (nightly["status"], nightly["total_issues"]) == ("ok", 0)
+    assert nightly["checkpoints_refreshed"] >= 1  # Ada's ledger, summed and checkpointed
     assert webhook.received == []  # healthy: no alert
     *mailed, summary = machine.log("digest.log")
     assert mailed[-1].endswith(
@@ -116,13 +120,16 @@ def test_the_cron_lines_and_the_timers_commands_run_as_written(machine, make_hum
 
     # The same jobs as the systemd services run them.
     ran = {name: machine.service(name) for name in (
-        "tg-monitor.service", "tg-monitor-daily.service", "tg-digest.service"
+        "tg-monitor.service", "tg-monitor-daily.service", "tg-digest.service",
+        "tg-integrity-full.service",
     )}  # fmt: skip
     assert {name: r.returncode for name, r in ran.items()} == {
         "tg-monitor.service": 1,
         "tg-monitor-daily.service": 1,
         "tg-digest.service": 0,
+        "tg-integrity-full.service": 0,  # slow spends are not a data issue
     }
+    assert len(machine.log("integrity-full.log")) == 2  # one JSON line a run, appended
     assert "tg health: DEGRADED, score 65/100" in ran["tg-monitor-daily.service"].stdout
     assert len(webhook.received) == 1  # the same alert, within its cooldown: not again
 

@@ -114,6 +114,16 @@ def serve(**env):
             "serve.sh: DATABASE_URL must be a postgres:// URL: production runs on PostgreSQL",
         ),
         ({"REDIS_URL": ""}, "serve.sh: REDIS_URL is not set"),
+        # gunicorn's own variables are checked before anything starts, like the settings'.
+        (
+            {"TG_WEB_WORKERS": "zero"},
+            "serve.sh: TG_WEB_WORKERS must be a whole number from 1 to 64, got 'zero'.",
+        ),
+        (
+            {"TG_WEB_LOG_LEVEL": "loud"},
+            "serve.sh: TG_WEB_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, "
+            "got 'LOUD'.",
+        ),
         # No HSTS: check --deploy warns (security.W004), so nothing starts.
         ({"SECURE_HSTS_SECONDS": "0"}, "serve.sh: check --deploy failed (above); not starting"),
     ],
@@ -125,4 +135,5 @@ def test_serve_sh_refuses_to_start_without_what_production_needs(change, message
 
     assert ran.returncode == 2
     assert message in ran.stderr
+    assert "Traceback" not in ran.stderr
     assert "==> gunicorn" not in ran.stdout

@@ -84,6 +84,17 @@ def test_a_bad_environment_value_stops_start_up_with_one_line_naming_it(variable
     assert one_line_refusal(result) == f"ImproperlyConfigured: {message}"
 
 
+@pytest.mark.parametrize("url", ["hooks.example.org/T0/s3cret", "ftp://hooks.example.org/s3cret"])
+def test_a_webhook_that_is_not_an_http_url_stops_start_up_without_repeating_it(url):
+    result = manage("monitor_validation", "--json", env={"TG_ALERT_WEBHOOK_URL": url})
+
+    assert one_line_refusal(result) == (
+        "ImproperlyConfigured: TG_ALERT_WEBHOOK_URL must be an http(s) URL with a host name, "
+        "or empty; the value is not repeated here (it may hold a secret)."
+    )
+    assert "s3cret" not in result.stderr
+
+
 def test_a_hash_in_the_database_password_is_refused_without_repeating_the_password():
     url = "postgres://tg:s3cr#et@db.internal:5432/tg"
 
@@ -199,6 +210,12 @@ def settings_with(tmp_path):
             '"SNAPSHOT_RETENTION_DAYS": -1',
             "TG_MONITORING['SNAPSHOT_RETENTION_DAYS'] (environment variable "
             "TG_MONITOR_RETENTION_DAYS) must be a whole number from 1 to 36600, not -1.",
+        ),
+        (
+            '"WEBHOOK_URL": "hooks.example.org/s3cret"',
+            "TG_MONITORING['WEBHOOK_URL'] (environment variable TG_ALERT_WEBHOOK_URL) must be "
+            "an http(s) URL with a host name, or empty; the value is not repeated here (it may "
+            "hold a secret).",
         ),
         (
             '"WEBHOOK_TIMEOUT_SECONDS": "5"',

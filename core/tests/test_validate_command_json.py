@@ -57,6 +57,31 @@ def test_the_report_is_one_json_document_with_every_check(drifted):
     assert err == "CommandError: 1 integrity issue(s) in xp_ledger\n"
 
 
+def test_the_document_is_one_line_for_a_cron_log_and_indented_on_request(drifted):
+    _, one_line, _ = validate("--json")
+    _, indented, _ = validate("--json", "--indent", "2")
+
+    assert one_line.count("\n") == 1 and one_line.endswith("}\n")
+    assert indented.count("\n") > 20 and indented.startswith('{\n  "status": "issues",')
+    assert json.loads(indented) == json.loads(one_line)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--json", "--indent", "9"), "--indent must be a whole number of spaces from 0 to 8, "),
+        (("--json", "--indent", "-1"), "--indent must be a whole number of spaces from 0 to 8, "),
+        (("--indent", "2"), "--indent only applies to --json."),
+    ],
+)
+def test_a_bad_indent_is_a_usage_error_and_checks_nothing(args, message, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        status, out, err = validate(*args)
+
+    assert (status, out) == (2, "")
+    assert err.startswith(f"CommandError: {message}")
+
+
 def test_fix_adds_what_was_fixed_and_the_run_id(drifted):
     status, out, _ = validate("--fix", "--json")
 

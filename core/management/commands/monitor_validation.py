@@ -22,6 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, OperationalError, connection
 
+from core.management.options import add_indent_argument, parse_indent
 from core.monitoring import build_report
 from core.monitoring.alerting import notify
 from core.monitoring.config import MAX_PERIOD_HOURS, validate
@@ -32,7 +33,6 @@ from core.schema import no_tg_tables_message
 
 EXIT_UNHEALTHY = 1
 EXIT_USAGE = 2
-MAX_INDENT = 8
 # pg_advisory_lock key held by a monitor_validation run ("tg" 0x7467; 0004 is --fix's).
 MONITOR_LOCK_KEY = 0x7467_0005
 LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a wait cut short by lock_timeout
@@ -101,16 +101,6 @@ def parse_period(value: str) -> int:
     return hours
 
 
-def parse_indent(value: str) -> int:
-    """``--indent`` as a whole number of spaces from 0 (one line) to ``MAX_INDENT``."""
-    if not (value.isdigit() and int(value) <= MAX_INDENT):
-        raise CommandError(
-            f"--indent must be a whole number of spaces from 0 to {MAX_INDENT}, not {value!r}.",
-            returncode=EXIT_USAGE,
-        )
-    return int(value)
-
-
 class Command(BaseCommand):
     requires_system_checks = []
 
@@ -127,13 +117,7 @@ class Command(BaseCommand):
             help="Print the report as one JSON document on one line, nothing else (schema: "
             "docs/deployment/monitor_report.schema.json).",
         )
-        parser.add_argument(
-            "--indent",
-            default="0",
-            metavar="N",
-            help=f"With --json: indent by N spaces (0 to {MAX_INDENT}) over many lines, for "
-            "people. The default, 0, prints one line, as the cron log needs.",
-        )
+        add_indent_argument(parser)
         parser.add_argument(
             "--alert",
             action="store_true",
@@ -163,9 +147,7 @@ class Command(BaseCommand):
         **options,
     ):
         hours = parse_period(period)
-        spaces = parse_indent(indent)
-        if spaces and not as_json:
-            raise CommandError("--indent only applies to --json.", returncode=EXIT_USAGE)
+        spaces = parse_indent(indent, as_json=as_json)
         try:
             validate()
             refusal = no_tg_tables_message()

@@ -27,6 +27,7 @@ from core.integrity import (
     run_checks,
     settle_balances,
 )
+from core.management.options import add_indent_argument, parse_indent
 from core.monitoring.config import validate as validate_monitoring_settings
 from core.schema import no_tg_tables_message
 
@@ -61,8 +62,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json",
             action="store_true",
-            help="Print one JSON document on stdout and nothing else.",
+            help="Print one JSON document on one line on stdout, and nothing else.",
         )
+        add_indent_argument(parser)
         parser.add_argument(
             "--check",
             nargs="+",
@@ -139,7 +141,7 @@ class Command(BaseCommand):
         if as_json:
             if checkpoints is not None:
                 document["checkpoints_refreshed"] = checkpoints
-            self.stdout.write(json.dumps(document, indent=2, default=str))
+            self.stdout.write(json.dumps(document, indent=self.indent, default=str))
         else:
             self._write(lines)
             if checkpoints is not None:
@@ -169,6 +171,7 @@ class Command(BaseCommand):
                 "--dry-run only makes sense with --fix (the report alone never writes).",
                 returncode=2,
             )
+        self.indent = parse_indent(options["indent"], as_json=options["json"])
         return names or None
 
     def _settlement(self, options) -> tuple[str, list[int], str] | None:
@@ -219,6 +222,7 @@ class Command(BaseCommand):
                         "changes": result.outcome.examples,
                         "remaining": render.total(result.after),
                     },
+                    indent=self.indent,
                     default=str,
                 )
             )
