@@ -18,6 +18,18 @@ class SignupForm(UserCreationForm):
         model = get_user_model()
         fields = ("username", "email")
 
+    def clean_email(self) -> str:
+        # One account per address: a password reset mails a link for every account of the
+        # address, so a second account would hand its reset link to the first one's owner.
+        email = self.cleaned_data["email"]
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "An account with this e-mail address already exists. Sign in with it (or "
+                "reset its password), then open the invitation again.",
+                code="email_taken",
+            )
+        return email
+
 
 class ReportPeriodForm(forms.Form):
     """The period of the chronicle's XP report."""

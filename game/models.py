@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Now
+from django.db.models.functions import Coalesce, Now
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.urls import reverse
@@ -247,6 +247,44 @@ class SpendStatus(models.TextChoices):
     REVERSED = "Reversed", "Reversed"
 
 
+class XPSpendingRequestQuerySet(models.QuerySet):
+    def decisions(self):
+        """Requests a storyteller decided, newest decision first, each with who reversed it,
+        when and why (``reversed_by_id``/``_name``, ``reversed_at``, ``reversal_note``; ``None``
+        unless Reversed): a reversal keeps the approval's ``decided_by``/``decided_at`` and
+        is recorded on its refund entry. A player's own withdrawal is not a decision."""
+        refund = XPLedgerEntry.objects.filter(
+            spend_request=models.OuterRef("pk"), kind=LedgerKind.REFUND
+        )
+        reversal = Q(status=SpendStatus.REVERSED)
+        return (
+            self.exclude(status__in=[SpendStatus.PENDING, SpendStatus.WITHDRAWN])
+            .annotate(
+                reversed_by_id=models.Case(
+                    models.When(reversal, then=models.Subquery(refund.values("created_by")[:1])),
+                    output_field=models.IntegerField(),
+                ),
+                reversed_by_name=models.Case(
+                    models.When(
+                        reversal,
+                        then=models.Subquery(refund.values("created_by__username")[:1]),
+                    )
+                ),
+                reversed_at=models.Case(
+                    models.When(reversal, then=models.Subquery(refund.values("created_at")[:1]))
+                ),
+                reversal_note=models.Case(
+                    models.When(reversal, then=models.Subquery(refund.values("note")[:1]))
+                ),
+                last_decided_at=Coalesce("reversed_at", "decided_at"),
+                last_decided_by_id=Coalesce(
+                    "reversed_by_id", "decided_by", output_field=models.IntegerField()
+                ),
+            )
+            .order_by(models.F("last_decided_at").desc(nulls_last=True), "-pk")
+        )
+
+
 class XPSpendingRequest(models.Model):
     """A player's request to raise a trait; its cost has already left the XP pool."""
 
@@ -286,6 +324,8 @@ class XPSpendingRequest(models.Model):
         help_text="Decided by the character's own player acting as storyteller "
         "(only when TG_ALLOW_SELF_DECISIONS is on).",
     )
+
+    objects = XPSpendingRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -89,10 +89,10 @@ def dashboard(request):
     )
     recent = (
         XPSpendingRequest.objects.filter(character__chronicle__in=chronicles)
-        .exclude(status=SpendStatus.PENDING)
-        .exclude(decided_by=user)
-        .select_related("character", "decided_by")
-        .order_by("-decided_at", "-pk")[:10]
+        .decisions()
+        # Decided last by someone else (a reversal is its reverser's decision).
+        .filter(Q(last_decided_by_id__isnull=True) | ~Q(last_decided_by_id=user.pk))
+        .select_related("character", "decided_by")[:10]
     )
     now = timezone.now()
     rows = [

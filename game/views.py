@@ -61,9 +61,8 @@ def dashboard(request):
     )
     decisions = (
         XPSpendingRequest.objects.filter(mine)
-        .exclude(status=SpendStatus.PENDING)
-        .select_related("character", "decided_by")
-        .order_by("-decided_at", "-pk")[:10]
+        .decisions()
+        .select_related("character", "decided_by")[:10]
     )
     returned = (
         CharacterChange.objects.filter(

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import override_settings
 from django.urls import reverse
@@ -14,6 +15,8 @@ from game.ledger import ledger_repair
 from game.models import ChronicleMembership, Invitation, XPLedgerEntry, XPSpendingRequest
 
 from .web_world import build_world
+
+User = get_user_model()
 
 pytestmark = pytest.mark.django_db
 
@@ -281,6 +284,29 @@ def test_a_new_person_creates_an_account_through_an_invitation(client, invitatio
     reused = client.get(invitation.get_absolute_url())
     assert reused.status_code == 410
     assert "This invitation is used" in page(reused)
+
+
+def test_an_e_mail_address_of_another_account_is_refused_and_creates_nothing(
+    client, invitation, world
+):
+    User.objects.create_user("ada_elsewhere", email="ada@example.test", password="x" * 12)
+    accounts = User.objects.count()
+
+    response = client.post(
+        invitation.get_absolute_url(),
+        {
+            "username": "nina",
+            "email": "ADA@example.test",
+            "password1": "a long enough pass phrase",
+            "password2": "a long enough pass phrase",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "An account with this e-mail address already exists." in page(response)
+    assert User.objects.count() == accounts
+    invitation.refresh_from_db()
+    assert invitation.state == "open"
 
 
 def test_an_existing_player_joins_through_an_invitation(client, invitation, world):

@@ -29,6 +29,11 @@ def text(response) -> str:
     return response.content.decode()
 
 
+def visible(response) -> str:
+    """The page's text as a reader sees it: tags as spaces, runs of space as one."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(response)))
+
+
 def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
 
@@ -174,6 +179,31 @@ def test_the_head_storyteller_reverses_an_approval_from_the_request_page(client,
     assert messages_of(response) == ["The approval was reversed and its XP refunded."]
     ada = Human.objects.get(pk=world.approved.pk)
     assert (ada.brawl, ada.xp) == (1, 20)
+
+    # Each page names who did what: ash approved, sophia reversed, with her reason.
+    shown = visible(response)
+    assert "Status Reversed Approved by ash on " in shown
+    assert re.search(r"Reversed by sophia on [\d-]+ [\d:]+ — “Wrong sheet”", shown)
+    client.force_login(world.users["owner"])
+    dashboard = visible(client.get(reverse("dashboard")))
+    assert re.search(
+        r"Reversed : Ada's Brawl 1 → 2 · sophia, [\d-]+ [\d:]+ \(approved by ash, "
+        r"[\d-]+ [\d:]+\) “Wrong sheet”",
+        dashboard,
+    )
+    client.force_login(world.users["storyteller"])
+    st_dashboard = visible(client.get(reverse("st-dashboard")))
+    assert "Ada's Brawl 1 → 2 : reversed by sophia on " in st_dashboard
+    assert "“Wrong sheet”" in st_dashboard
+
+
+def test_a_players_own_withdrawal_is_not_listed_as_a_decision(client, world):
+    Human.objects.get(pk=world.approved.pk).withdraw_xp_spend(
+        world.pending.pk, world.users["owner"]
+    )
+    for role, url in (("owner", reverse("dashboard")), ("storyteller", reverse("st-dashboard"))):
+        shown = text(login(client, world, role).get(url))
+        assert "Withdrawn" not in shown, role
 
 
 # --- Character approvals -----------------------------------------------------------------
