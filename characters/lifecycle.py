@@ -103,5 +103,9 @@ def save_sheet(*, form, by) -> Character:
             setattr(character, name, form.cleaned_data[name])
         character.temporary_willpower = character.willpower
         character.full_clean(exclude=["owner", "chronicle", "xp", "version", "status"])
-        character.save(update_fields=[*form.sheet_fields, "temporary_willpower"])
+        character.save(
+            update_fields=[*form.sheet_fields, "temporary_willpower"],
+            changed_by=by,
+            reason="Sheet edited by its player",
+        )
     return character

@@ -36,7 +36,7 @@ class Navigation:
             to_decide = permissions.storyteller_q(self.user, "character__chronicle__")
             if permissions.is_superuser(self.user):
                 to_decide = Q()
-            to_decide &= ~Q(character__owner=self.user)
+            to_decide &= permissions.to_decide_q(self.user, "character__")
         return XPSpendingRequest.objects.filter(status=SpendStatus.PENDING).aggregate(
             mine=Count("pk", filter=Q(character__owner=self.user)),
             to_decide=Count("pk", filter=to_decide),
@@ -57,7 +57,7 @@ class Navigation:
         return (
             Character.objects.visible_to(self.user)
             .filter(status=Status.SUBMITTED)
-            .exclude(owner=self.user)
+            .filter(permissions.to_decide_q(self.user))
             .count()
         )
 

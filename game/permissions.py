@@ -204,6 +204,16 @@ def decide(user, *, chronicle_id: int | None, owner_id: int | None, action: str)
     return False
 
 
+def to_decide_q(user, prefix: str = "") -> Q:
+    """What ``user`` may be asked to decide as a storyteller, as far as ownership goes:
+    not their own characters (``prefix`` leads to the character), unless
+    ``TG_ALLOW_SELF_DECISIONS`` is on. Queues, counts and badges use it, so that they
+    list exactly what ``decide`` would let this user decide."""
+    if settings.TG_ALLOW_SELF_DECISIONS:
+        return Q()
+    return ~Q(**{f"{prefix}owner": user})
+
+
 # --- Scenes --------------------------------------------------------------------------
 
 

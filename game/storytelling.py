@@ -51,9 +51,12 @@ def _storyteller_only(user) -> None:
 
 
 def _queue(user):
-    """Pending requests of the chronicles ``user`` storytells, with the rating now."""
-    qs = XPSpendingRequest.objects.filter(status=SpendStatus.PENDING).annotate(
-        rating=current_rating()
+    """Pending requests of the chronicles ``user`` storytells that ``user`` may decide
+    (not their own characters'), with the rating now."""
+    qs = (
+        XPSpendingRequest.objects.filter(status=SpendStatus.PENDING)
+        .filter(permissions.to_decide_q(user, "character__"))
+        .annotate(rating=current_rating())
     )
     if not permissions.is_superuser(user):
         qs = qs.filter(permissions.storyteller_q(user, "character__chronicle__"))
@@ -77,6 +80,7 @@ def dashboard(request):
     submitted = dict(
         Character.objects.visible_to(user)
         .filter(status=Status.SUBMITTED)
+        .filter(permissions.to_decide_q(user))
         .values("chronicle")
         .annotate(n=Count("pk"))
         .values_list("chronicle", "n")
@@ -301,7 +305,7 @@ def request_page(request, pk):
             "stale": spend.status == SpendStatus.PENDING and rating != spend.current_value,
             "ledger": ledger,
             "refund": refund.first(),
-            "own": character.owner_id == user.pk,
+            "own": character.owner_id == user.pk and not settings.TG_ALLOW_SELF_DECISIONS,
             "is_head": permissions.is_head_storyteller_of(user, character.chronicle_id),
         },
     )
@@ -317,6 +321,7 @@ def approvals(request):
     submitted = (
         Human.objects.visible_to(user)
         .filter(status=Status.SUBMITTED)
+        .filter(permissions.to_decide_q(user))
         .select_related("owner", "chronicle")
         .order_by("updated_at", "pk")
     )

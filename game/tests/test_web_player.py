@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from characters.models import Human
+from characters.models import CharacterChange, Human
 from game.ledger import ledger_repair
 from game.models import ChronicleMembership, Invitation, XPLedgerEntry, XPSpendingRequest
 
@@ -176,6 +176,12 @@ def test_editing_saves_the_dots_and_the_summary_compares_with_the_guideline(pat,
     assert (una.willpower, una.temporary_willpower) == (5, 5)
     text = page(response)
     assert "Attributes: 7/0/0 — 6 dot(s) below the guideline (6/4/3)." in text
+    # The sheet's history credits the player, not tg.
+    change = CharacterChange.objects.get(character=una, field="strength")
+    assert (change.changed_by.get_username(), change.reason) == (
+        "pat",
+        "Sheet edited by its player",
+    )
 
 
 def test_a_rating_out_of_range_is_an_inline_error_and_saves_nothing(pat, world):

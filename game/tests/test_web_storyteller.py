@@ -81,6 +81,44 @@ def test_another_chronicles_storyteller_sees_only_their_own_queue(client, world)
     assert "Ada" not in text(response)
 
 
+@pytest.fixture
+def playing_storyteller(world):
+    """ash storytells the chronicle and plays Ash in it, with a Pending request."""
+    ash = Human.objects.create(
+        name="Ash", owner=world.users["storyteller"], chronicle=world.chronicle, status="App",
+        xp=10,
+    )  # fmt: skip
+    return ash.spend_xp("wits")
+
+
+def test_a_storyteller_is_not_asked_to_decide_their_own_characters_request(
+    client, world, playing_storyteller
+):
+    st = login(client, world, "storyteller")
+
+    queue = st.get(reverse("st-queue"))
+    assert [row.pk for row in queue.context["rows"]] == [world.pending.pk]
+    dashboard = st.get(reverse("st-dashboard"))
+    [row] = dashboard.context["rows"]
+    assert row["pending"] == 1
+    assert dashboard.context["nav"].requests_to_decide == 1  # the badge agrees
+    own = st.get(reverse("st-request", args=[playing_storyteller.pk]))
+    assert "This is your own character: another storyteller of the chronicle decides." in text(own)
+    assert 'value="approve"' not in text(own)
+
+
+def test_with_self_decisions_allowed_the_own_request_is_in_the_queue(
+    client, world, playing_storyteller, settings
+):
+    settings.TG_ALLOW_SELF_DECISIONS = True
+    st = login(client, world, "storyteller")
+
+    queue = st.get(reverse("st-queue"))
+    assert {row.pk for row in queue.context["rows"]} == {world.pending.pk, playing_storyteller.pk}
+    assert st.get(reverse("st-dashboard")).context["nav"].requests_to_decide == 2
+    assert 'value="approve"' in text(st.get(reverse("st-request", args=[playing_storyteller.pk])))
+
+
 # --- Batch decisions ------------------------------------------------------------------------
 
 
