@@ -50,7 +50,14 @@ class SheetForm(forms.ModelForm):
     refused ("changed since you opened it").
     """
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        # A hidden field: a bad value means a broken or tampered page, not a typo.
+        error_messages={
+            "required": "This page is incomplete: reload it and make your change again.",
+            "invalid": "This page is incomplete: reload it and make your change again.",
+        },
+    )
     trait_specs = (*ATTRIBUTES, *ABILITIES, WILLPOWER)
 
     class Meta:

@@ -564,11 +564,12 @@ def scene_award(request, pk):
         rows = [(c, entries.get(c.pk)) for c in participants]
         return render(request, "game/st/award_done.html", {"scene": scene, "rows": rows})
     data = request.POST if request.method == "POST" else request.GET
-    default = _bounded(data.get("default"), maximum, fallback=1)
+    errors: list[str] = []
+    default = _xp_amount(data.get("default"), "XP for everyone", maximum, errors, fallback=1)
     plan = []
     for character in participants:
         override = data.get(f"xp_{character.pk}", "")
-        amount = default if override in ("", None) else _bounded(override, maximum, fallback=0)
+        amount = _xp_amount(override, character.name, maximum, errors, fallback=default)
         active = character.status == Status.APPROVED
         own = character.owner_id == user.pk and not settings.TG_ALLOW_SELF_DECISIONS
         plan.append(
@@ -581,7 +582,11 @@ def scene_award(request, pk):
         )
         if own and active:
             plan[-1]["note"] = "your own character: another storyteller awards it"
-    if request.method == "POST" and data.get("confirm"):
+    for error in errors:
+        messages.error(request, error)
+    if request.method == "POST" and data.get("confirm") and errors:
+        messages.error(request, "Nothing was awarded: correct the amounts and preview again.")
+    elif request.method == "POST" and data.get("confirm"):
         if not scene.finished:
             messages.error(request, f"“{scene}” is not finished yet.")
             return redirect("st-scene-award", pk=scene.pk)
@@ -610,12 +615,17 @@ def scene_award(request, pk):
     )
 
 
-def _bounded(value, maximum: int, *, fallback: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
+def _xp_amount(value, label: str, maximum: int, errors: list[str], *, fallback: int) -> int:
+    """A whole number of XP from 0 to ``maximum``; ``fallback`` when empty. Anything else
+    (the page only offers that range) is named in ``errors`` and never clamped into it."""
+    text = (value or "").strip()
+    if not text:
         return fallback
-    return min(max(number, 0), maximum)
+    if text.isascii() and text.isdigit() and int(text) <= maximum:
+        return int(text)
+    shown = text if len(text) <= 20 else text[:20] + "…"
+    errors.append(f"{label}: “{shown}” is not a whole number of XP from 0 to {maximum}.")
+    return fallback
 
 
 # --- The chronicle's storytellers (head storyteller) -----------------------------------------

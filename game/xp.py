@@ -74,6 +74,13 @@ def _fail(message: str, code: str, **params) -> ValidationError:
     return ValidationError(message, code=code, params=params or None)
 
 
+def _shown(value, limit: int = 40) -> str:
+    """``value`` quoted for a message, cut to ``limit`` characters: a refusal names what
+    it refused without echoing a megabyte of it back."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -81,7 +88,7 @@ def _whole(value) -> bool:
 def _id(value, what: str) -> int:
     """A primary key passed by a caller: a positive whole number."""
     if not _whole(value) or value <= 0:
-        raise _fail(f"{value!r} is not a valid {what} id.", f"invalid_{what}", value=value)
+        raise _fail(f"{_shown(value)} is not a valid {what} id.", f"invalid_{what}", value=value)
     return value
 
 
@@ -102,7 +109,7 @@ def _text(value, name: str, maximum: int, *, required: bool = False) -> str:
 def _trait(name) -> TraitSpec:
     spec = XP_TRAITS.get(name) if isinstance(name, str) else None
     if spec is None:
-        raise _fail(f"{name!r} is not a trait XP can raise.", "unknown_trait", trait=name)
+        raise _fail(f"{_shown(name)} is not a trait XP can raise.", "unknown_trait", trait=name)
     return spec
 
 
@@ -231,7 +238,7 @@ def spend_xp(
         spec = _trait(trait_name)
         if category is not None and category != spec.category:
             raise _fail(
-                f"{spec.label} is an {spec.category}, not {category!r}.",
+                f"{spec.label} is an {spec.category}, not {_shown(category)}.",
                 "unknown_trait",
                 trait=trait_name,
             )

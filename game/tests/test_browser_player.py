@@ -23,7 +23,7 @@ from tests.browser import (
     submit_login_form,
 )
 
-from .browser_world import build_showcase, player_world
+from .browser_world import build_showcase, player_world, storyteller_world
 
 pytestmark = pytest.mark.browser
 
@@ -255,6 +255,25 @@ def test_the_players_pages_fit_a_phone(phone_page):
     assert_fits_the_screen(page, page.get_by_role("radio", name="Strength 10 of 10"))
     assert_fits_the_screen(page, page.get_by_role("button", name="Save the sheet"))
     screenshot(page, "phone-character-edit")
+
+
+def test_a_note_of_one_very_long_word_wraps_instead_of_widening_the_page(phone_page, page):
+    world = storyteller_world()
+    word = "A" * 500  # the longest reason a storyteller may give, without one space
+    world.ada.deny_xp_spend(world.requests["brawl"].pk, world.storyteller, reason=word)
+    invitation = Invitation.objects.create(
+        chronicle=world.chronicle, created_by=world.head, note="N" * 200
+    )
+
+    login(phone_page, world.player)
+    phone_page.goto(reverse("dashboard"))
+    expect(phone_page.get_by_text(word, exact=False)).to_be_visible()
+    assert_fits_the_screen(phone_page)
+
+    login(page, world.head)
+    page.goto(reverse("invitations", args=[world.chronicle.pk]))
+    expect(page.get_by_text(invitation.note, exact=False)).to_be_visible()
+    assert_fits_the_screen(page)
 
 
 def test_a_name_with_markup_is_shown_as_text_and_never_run(page):

@@ -93,6 +93,15 @@ def test_an_unknown_trait_is_refused_with_a_message(pat, world):
     assert Human.objects.get(pk=world.approved.pk).xp == 18
 
 
+def test_a_huge_trait_name_is_refused_without_being_echoed_whole(pat, world):
+    response = pat.post(
+        reverse("xp-spend", args=[world.approved.pk]), {"trait": "x" * 100_000}, follow=True
+    )
+    assert messages_of(response) == [f"'{'x' * 38}… is not a trait XP can raise."]  # 40 characters
+    assert len(response.content) < 50_000
+    assert Human.objects.get(pk=world.approved.pk).xp == 18
+
+
 def test_withdrawing_refunds_and_the_history_shows_it(pat, world):
     response = pat.post(
         reverse("xp-withdraw", args=[world.approved.pk, world.pending.pk]), follow=True
@@ -205,6 +214,18 @@ def test_a_sheet_opened_before_another_change_is_refused(pat, world):
 
     assert response.status_code == 200
     assert "was changed by someone else since you opened it" in page(response)
+    assert Human.objects.get(pk=una.pk).strength == 1
+
+
+@pytest.mark.parametrize("version", ["abc", ""])
+def test_a_tampered_or_missing_version_says_so_and_saves_nothing(pat, world, version):
+    una = Human.objects.get(pk=world.unfinished.pk)
+    data = {**_sheet_data(una, strength=5), "version": version}
+
+    response = pat.post(reverse("character-edit", args=[una.pk]), data)
+
+    assert response.status_code == 200
+    assert "This page is incomplete: reload it and make your change again." in page(response)
     assert Human.objects.get(pk=una.pk).strength == 1
 
 

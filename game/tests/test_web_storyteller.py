@@ -398,6 +398,27 @@ def test_awarding_with_an_override_after_a_preview(client, world):
     }
 
 
+@pytest.mark.parametrize("amount", ["99", "-1", "2.5", "²", "x" * 1000])
+def test_an_amount_outside_the_offered_range_is_named_and_nothing_is_awarded(client, world, amount):
+    maximum = 5  # TG_MAX_SCENE_XP in the test settings
+    head = login(client, world, "head")
+    url = reverse("st-scene-award", args=[world.scene.pk])
+    ada = world.approved.pk
+    shown = amount if len(amount) <= 20 else amount[:20] + "…"
+
+    for form in ({"default": amount}, {"default": "1", f"xp_{ada}": amount}):
+        response = head.post(url, {**form, "confirm": "1"})
+
+        assert response.status_code == 200
+        label = "XP for everyone" if "xp_" not in str(form) else "Ada"
+        assert messages_of(response) == [
+            f"{label}: “{shown}” is not a whole number of XP from 0 to {maximum}.",
+            "Nothing was awarded: correct the amounts and preview again.",
+        ]
+    assert XPLedgerEntry.objects.filter(scene=world.scene).count() == 0
+    assert Human.objects.get(pk=ada).xp == 18
+
+
 def test_a_second_storyteller_awarding_the_same_scene_is_told_who_did(client, world):
     head = login(client, world, "head")
     url = reverse("st-scene-award", args=[world.scene.pk])
