@@ -29,6 +29,14 @@ ACTIONS = {
     Status.RETIRED: ("Retire", "outline-danger", True),
     Status.DECEASED: ("Mark deceased", "outline-danger", True),
 }
+# From Retired, "Approved" means coming back into play: asked to confirm like leaving it.
+RETURN_TO_PLAY = ("Bring back into play", "outline-success", True)
+
+
+def _action(character, status) -> tuple[str, str, bool]:
+    if character.status == Status.RETIRED and status == Status.APPROVED:
+        return RETURN_TO_PLAY
+    return ACTIONS[status]
 
 
 def _errors(error: ValidationError | PermissionDenied) -> str:
@@ -98,7 +106,7 @@ def sheet(request, pk):
         "xp_earned", "xp_spent", "pending_count", "pending_cost"
     )[0]
     moves = permissions.status_moves(request.user, character)
-    actions = [(status, *ACTIONS[status]) for status in Status.values if status in moves]
+    actions = [(status, *_action(character, status)) for status in Status.values if status in moves]
     context = {
         "character": character,
         "attributes": _trait_rows(character, ATTRIBUTES),
@@ -128,7 +136,7 @@ def status_confirm(request, pk, status):
     character, _ = permissions.character_for(request.user, pk)
     if status not in permissions.status_moves(request.user, character):
         raise PermissionDenied("You cannot make this change.")
-    label, style, _ = ACTIONS[status]
+    label, style, _ = _action(character, status)
     pending = character.xp_requests.filter(status=SpendStatus.PENDING).count()
     return render(
         request,

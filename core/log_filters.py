@@ -53,3 +53,25 @@ class CacheOutageFilter(logging.Filter):
         record.exc_info = record.exc_text = None
         record.stack_info = None
         return True
+
+
+class ClientErrorFilter(logging.Filter):
+    """One line, no traceback, for a request refused with a 4xx status.
+
+    Django logs every 403 and 400 from an exception (``PermissionDenied``,
+    ``SuspiciousOperation``) with its traceback: in a log that is normally quiet, an
+    ordinary refusal ("only the character's player can do this") would look like a crash.
+    On the ``django.request`` logger this filter keeps the warning and appends the
+    refusal's own message; server errors (5xx) keep their traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if record.exc_info and isinstance(status, int) and status < 500:
+            error = record.exc_info[1]
+            reason = " ".join(str(error).split()) if error else ""
+            if reason:
+                record.msg = f"{record.msg} ({type(error).__name__}: %s)"
+                record.args = (*(record.args or ()), reason[:200])
+            record.exc_info = record.exc_text = None
+        return True

@@ -244,6 +244,28 @@ def test_a_players_own_withdrawal_is_not_listed_as_a_decision(client, world):
         assert "Withdrawn" not in shown, role
 
 
+def test_bringing_a_retired_character_back_is_asked_to_confirm(client, world):
+    ada = Human.objects.get(pk=world.approved.pk)
+    ada.status = "Ret"
+    ada.save()
+    st = login(client, world, "storyteller")
+    confirm_url = reverse("character-status-confirm", args=[ada.pk, "App"])
+
+    sheet = text(st.get(ada.get_absolute_url()))
+    assert f'href="{confirm_url}"' in sheet
+    assert "Bring back into play" in sheet
+    assert 'value="App"' not in sheet and ">Approve<" not in sheet
+    confirm = text(st.get(confirm_url))
+    assert "Bring back into play: Ada?" in confirm
+    assert "The character comes back into play" in confirm
+    ada.refresh_from_db()
+    assert ada.status == "Ret"  # nothing changed by looking
+
+    st.post(reverse("character-status", args=[ada.pk, "App"]), {"version": ada.version})
+    ada.refresh_from_db()
+    assert ada.status == "App"
+
+
 # --- Character approvals -----------------------------------------------------------------
 
 

@@ -241,13 +241,16 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "filters": {
-        "cache_outage": {"()": "core.log_filters.CacheOutageFilter", "interval_seconds": 60}
+        "cache_outage": {"()": "core.log_filters.CacheOutageFilter", "interval_seconds": 60},
+        "client_errors": {"()": "core.log_filters.ClientErrorFilter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "tg": {"level": env_choice("TG_LOG_LEVEL", "INFO", LOG_LEVELS)},
         "tg.cache": {"level": "WARNING", "filters": ["cache_outage"]},
+        # A refused request (4xx) is one warning line, not a traceback.
+        "django.request": {"filters": ["client_errors"]},
     },
 }
 
