@@ -146,13 +146,25 @@ def _shown(value) -> str:
     return "empty" if value is None else str(value)
 
 
+# What an example's id numbers when it is not a character's: "Ada (request #12)".
+ID_KINDS = {
+    "game.XPSpendingRequest": "request",
+    "game.Scene": "scene",
+    "game.STRelationship": "storyteller record",
+    "game.XPLedgerEntry": "ledger entry",
+}
+
+
 def describe(example: dict) -> str:
-    """``Ada (#12) strength = 0 → 1`` and the check's own extra figures."""
+    """``Ada (#12) strength = 0 → 1`` for a character, ``Ada (request #31) …`` for a row
+    of another table; then the check's own extra figures."""
     known = {"model", "id", "name", "field", "value", "fix"}
     extras = "".join(f", {k} {v}" for k, v in example.items() if k not in known)
     field = f" {example['field']} = {_shown(example['value'])}" if example.get("field") else ""
     fix = f" → {_shown(example['fix'])}" if "fix" in example else ""
-    return f"{example['name']} (#{example['id']}){field}{extras}{fix}"
+    kind = ID_KINDS.get(example.get("model", ""), "")
+    number = f"{kind} #{example['id']}" if kind else f"#{example['id']}"
+    return f"{example['name']} ({number}){field}{extras}{fix}"
 
 
 def describe_change(change: dict) -> str:

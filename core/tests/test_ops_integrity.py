@@ -84,7 +84,7 @@ def test_each_offending_row_links_to_its_admin_page(client, operator, broken):
     )
     assertInHTML(
         f'<a href="/admin/game/xpspendingrequest/{request.pk}/change/">'
-        f"Dee (#{request.pk}) status = Pending, character_status Ret, "
+        f"Dee (request #{request.pk}) status = Pending, character_status Ret, "
         "request Wits for 4 XP → deny and refund 4 XP</a>",
         html,
     )
