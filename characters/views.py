@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from game import permissions
 from game.models import Chronicle, SpendStatus, XPLedgerEntry
 from game.queries import with_xp_figures
+from game.storytelling import ADJUSTMENT_KEPT
 
 from . import lifecycle
 from .forms import NewCharacterForm, SheetForm, VersionForm
@@ -119,6 +120,8 @@ def sheet(request, pk):
         .order_by("-created_at", "-pk")[:5],
         "is_owner": character.owner_id == request.user.pk,
         "is_storyteller": permissions.is_storyteller(request.user, character.chronicle_id),
+        # A refused XP adjustment's input, shown once more (game.storytelling.adjust).
+        "adjustment": request.session.pop(ADJUSTMENT_KEPT.format(character.pk), None) or {},
         "history": CharacterChange.objects.filter(character=character)
         .select_related("changed_by")
         .order_by("-changed_at", "-pk")[:20],

@@ -389,6 +389,7 @@ def adjust(request, pk):
     if not form.is_valid():
         errors = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
         messages.error(request, f"Nothing changed. {errors}")
+        _keep_adjustment(request, character)
         return redirect(character)
     try:
         balance = xp.add_xp(
@@ -399,11 +400,24 @@ def adjust(request, pk):
         )
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, _errors(error))
+        _keep_adjustment(request, character)
     else:
         messages.success(
             request, f"{form.cleaned_data['amount']:+d} XP for {character}: {balance} XP now."
         )
     return redirect(character)
+
+
+ADJUSTMENT_KEPT = "tg:adjustment:{}"
+
+
+def _keep_adjustment(request, character) -> None:
+    """A refused adjustment's typed amount and reason, for the sheet to show once more
+    (the sheet pops them): the storyteller corrects them instead of typing them again."""
+    request.session[ADJUSTMENT_KEPT.format(character.pk)] = {
+        "amount": request.POST.get("amount", "")[:12],
+        "reason": request.POST.get("reason", "")[:500],
+    }
 
 
 @login_required
@@ -672,9 +686,13 @@ def storytellers(request, pk):
 def _user_named(username: str):
     from django.contrib.auth import get_user_model
 
-    found = get_user_model().objects.filter(username=username.strip(), is_active=True).first()
+    name = username.strip()
+    if not name:
+        raise ValidationError("Type the account name (the name they sign in with).")
+    found = get_user_model().objects.filter(username=name, is_active=True).first()
     if found is None:
-        raise ValidationError(f"There is no active account named “{username.strip()}”.")
+        shown = name if len(name) <= 40 else name[:39] + "…"
+        raise ValidationError(f"There is no active account named “{shown}”.")
     return found
 
 
@@ -690,6 +708,11 @@ def _storyteller_action(data, chronicle: Chronicle, by) -> str:
             gameline = Gameline.objects.filter(pk=_int(data.get("gameline")) or 0).first()
             if gameline is None:
                 raise ValidationError("Choose a game line.")
+            if user.pk == chronicle.head_st_id:
+                raise ValidationError(
+                    f"{user} is the head storyteller: they storytell every game line of "
+                    f"{chronicle} already."
+                )
             _, created = STRelationship.objects.get_or_create(
                 user=user, chronicle=chronicle, gameline=gameline
             )

@@ -312,6 +312,12 @@ def test_an_adjustment_needs_a_reason_and_is_ledgered(client, world):
     url = reverse("xp-adjust", args=[world.approved.pk])
     refused = st.post(url, {"amount": 5}, follow=True)
     assert messages_of(refused) == ["Nothing changed. reason: This field is required."]
+    assert 'name="amount" min="-10000" max="10000" value="5"' in text(refused)  # kept
+    too_much = st.post(url, {"amount": -500, "reason": "Took too much"}, follow=True)
+    assert "Took too much" in text(too_much)  # the refused reason, to correct
+    assert 'value="Took too much"' not in text(
+        st.get(reverse("character-sheet", args=[world.approved.pk]))
+    )
     done = st.post(url, {"amount": 5, "reason": "Great roleplay"}, follow=True)
     assert messages_of(done) == ["+5 XP for Ada: 23 XP now."]
     entry = XPLedgerEntry.objects.filter(kind="adjustment").latest("pk")
@@ -495,6 +501,32 @@ def test_the_head_adds_and_removes_an_assistant_and_the_audit_keeps_it(client, w
         .order_by("pk")
         .values_list("action", "by__username")
     ) == [("added", "sophia"), ("removed", "sophia")]
+
+
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("", "Nothing changed: Type the account name (the name they sign in with)."),
+        ("nobody", "Nothing changed: There is no active account named “nobody”."),
+        (
+            "sophia",
+            "Nothing changed: sophia is the head storyteller: they storytell every game line "
+            "of Chicago by Night already.",
+        ),
+    ],
+)
+def test_adding_nobody_or_the_head_is_refused_with_a_reason(client, world, username, message):
+    werewolf = Gameline.objects.get_or_create(short_name="wta", defaults={"name": "Werewolf"})[0]
+    before = snapshot()
+
+    response = login(client, world, "head").post(
+        reverse("storytellers", args=[world.chronicle.pk]),
+        {"action": "add", "username": username, "gameline": werewolf.pk},
+        follow=True,
+    )
+
+    assert messages_of(response) == [message]
+    assert snapshot() == before
 
 
 def test_a_transfer_needs_the_typed_name_and_then_hands_the_role_over(client, world):
