@@ -9,6 +9,7 @@ member who is not a storyteller gets 403. They only read; their figures come fro
 import csv
 from typing import Any, cast
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -43,6 +44,9 @@ def _storytold(request, pk) -> Chronicle:
 def report(request, pk):
     chronicle = _storytold(request, pk)
     form = ReportPeriodForm(request.GET)
+    if not form.is_valid():
+        asked = str(request.GET.get("months", ""))[:20]
+        messages.warning(request, f"There is no period “{asked}”: showing the last 12 months.")
     figures = chronicle_report(chronicle, months=form.months_or_none(), today=timezone.localdate())
     awarded_chart = charts.bar_chart(
         id="awarded-chart",
@@ -91,7 +95,15 @@ def audit_trail(request, pk):
     chronicle = _storytold(request, pk)
     form, filters = _audit_filters(request, chronicle)
     log = audit.AuditLog(audit.sources(chronicle, filters), limit=AUDIT_PAGED_ROWS)
-    page = Paginator(cast(Any, log), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(cast(Any, log), AUDIT_PAGE_SIZE)
+    asked = request.GET.get("page")
+    page = paginator.get_page(asked)
+    if asked is not None and str(page.number) != asked.strip():
+        messages.warning(
+            request,
+            f"There is no page “{asked[:20]}” (pages 1 to {paginator.num_pages}): showing page "
+            f"{page.number}.",
+        )
     return render(
         request,
         "game/audit.html",

@@ -443,6 +443,9 @@ class ParticipantsField(forms.ModelMultipleChoiceField):
         return f"{obj.name} ({obj.chronicle})"
 
 
+SCENE_DAYS_AHEAD = 366  # a scene may be created for a session planned up to a year ahead
+
+
 class SceneForm(forms.ModelForm):
     """A scene of a chronicle the user storytells; participants only from that chronicle,
     Approved, and the game line one the user may run."""
@@ -471,6 +474,16 @@ class SceneForm(forms.ModelForm):
             .order_by("chronicle__name", "name")
         )
         participants.required = False
+
+    def clean_date_played(self):
+        played = self.cleaned_data.get("date_played")
+        today = timezone.localdate()
+        if played and played > today + timedelta(days=SCENE_DAYS_AHEAD):
+            raise ValidationError(
+                f"{played:%Y-%m-%d} is more than a year from now: check the date (a scene "
+                "may be planned ahead, up to a year)."
+            )
+        return played
 
     def clean(self):
         cleaned = super().clean() or {}

@@ -147,6 +147,7 @@ def test_an_unknown_period_falls_back_to_twelve_months(client, world, monkeypatc
 
     assert rows(html, "awards-by-month")[0][1] == "Dec 2025"
     assert '<option value="12" selected>' in html
+    assert "There is no period “forever”: showing the last 12 months." in html
 
 
 def test_the_charts_are_inline_svg_labelled_for_screen_readers(client, world):

@@ -378,6 +378,16 @@ def test_a_scene_takes_only_approved_characters_of_its_chronicle(client, world):
     assert "Select a valid choice" in text(response)
 
 
+def test_a_scene_dated_more_than_a_year_ahead_is_refused(client, world):
+    response = login(client, world, "head").post(
+        reverse("st-scene-new"),
+        {"chronicle": world.chronicle.pk, "name": "Docks", "date_played": "9999-12-31"},
+    )
+    assert response.status_code == 200
+    assert "9999-12-31 is more than a year from now: check the date" in text(response)
+    assert not Scene.objects.filter(name="Docks").exists()
+
+
 def test_an_assistant_runs_only_scenes_of_their_game_line(client, world):
     werewolf = Gameline.objects.get(short_name="wta")
     st = login(client, world, "storyteller")  # storytells Vampire only
