@@ -368,12 +368,25 @@ def invitations(request, pk):
         raise PermissionDenied("Only the head storyteller manages invitations.")
     if request.method == "POST":
         if "revoke" in request.POST:
-            revoked = Invitation.objects.filter(
-                chronicle=chronicle, pk=request.POST.get("revoke"), used_at__isnull=True
-            ).update(revoked_at=timezone.now())
+            asked = request.POST.get("revoke", "")
+            revoked = (
+                Invitation.objects.filter(
+                    chronicle=chronicle, pk=int(asked), used_at__isnull=True
+                ).update(revoked_at=timezone.now())
+                if asked.isascii() and asked.isdigit()
+                else 0
+            )
             messages.success(request, "Invitation revoked." if revoked else "Nothing to revoke.")
+            return redirect("invitations", pk=chronicle.pk)
+        note = request.POST.get("note", "").strip()
+        limit = Invitation._meta.get_field("note").max_length or 200
+        if len(note) > limit:
+            messages.error(
+                request,
+                f"No invitation was created: the note is {len(note)} characters long, at most "
+                f"{limit}.",
+            )
         else:
-            note = request.POST.get("note", "")[:200]
             created = Invitation.objects.create(
                 chronicle=chronicle, created_by=request.user, note=note
             )

@@ -380,6 +380,28 @@ def test_the_head_storyteller_creates_and_revokes_invitations(client, world):
     assert created.state == "revoked"
 
 
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        (
+            {"note": "N" * 201},
+            "No invitation was created: the note is 201 characters long, at most 200.",
+        ),
+        ({"revoke": "abc"}, "Nothing to revoke."),
+        ({"revoke": "9" * 30}, "Nothing to revoke."),
+    ],
+)
+def test_a_bad_invitation_form_changes_nothing_and_says_so(client, world, form, message):
+    client.force_login(world.users["head"])
+    before = list(Invitation.objects.values_list("pk", "revoked_at"))
+
+    response = client.post(reverse("invitations", args=[world.chronicle.pk]), form, follow=True)
+
+    assert response.status_code == 200
+    assert messages_of(response) == [message]
+    assert list(Invitation.objects.values_list("pk", "revoked_at")) == before
+
+
 def test_open_registration_is_off_by_default(client):
     assert client.get(reverse("signup")).status_code == 404
 
