@@ -75,15 +75,18 @@ class SheetForm(forms.ModelForm):
     def sheet_fields(self) -> list[str]:
         return [name for name in self.fields if name != "version"]
 
-    def groups(self):
-        """(title, [bound fields]) per attribute and ability group, then willpower."""
+    def parts(self):
+        """(part, [(group, [bound fields])]): the attributes by group, the abilities by
+        group, then willpower under advantages."""
         result = []
-        for specs in (ATTRIBUTES, ABILITIES):
+        for part, specs in (("Attributes", ATTRIBUTES), ("Abilities", ABILITIES)):
             by_group: dict[str, list] = {}
             for spec in specs:
                 by_group.setdefault(spec.group, []).append(self[spec.name])
-            result.extend((group.capitalize(), fields) for group, fields in by_group.items())
-        result.append(("Advantages", [self[WILLPOWER.name]]))
+            result.append(
+                (part, [(group.capitalize(), fields) for group, fields in by_group.items()])
+            )
+        result.append(("Advantages", [("", [self[WILLPOWER.name]])]))
         return result
 
 

@@ -60,6 +60,7 @@ def test_a_trait_beyond_the_pool_says_how_much_is_missing(pat, world):
     Human.objects.filter(pk=world.approved.pk).update(strength=5)  # 20 XP for the next
     text = page(pat.get(reverse("xp-spend", args=[world.approved.pk])))
     assert "needs 2 more XP" in text
+    assert "disabled" in text and "5 → 6 · 20 XP</button>" in text  # the next dot, too
 
 
 def test_the_confirm_step_shows_the_balance_after(pat, world):
