@@ -58,20 +58,27 @@ class CacheOutageFilter(logging.Filter):
 class ClientErrorFilter(logging.Filter):
     """One line, no traceback, for a request refused with a 4xx status.
 
-    Django logs every 403 and 400 from an exception (``PermissionDenied``,
-    ``SuspiciousOperation``) with its traceback: in a log that is normally quiet, an
-    ordinary refusal ("only the character's player can do this") would look like a crash.
-    On the ``django.request`` logger this filter keeps the warning and appends the
-    refusal's own message; server errors (5xx) keep their traceback.
+    Django logs a 403 or 400 that comes from an exception (``PermissionDenied`` on
+    ``django.request``, ``SuspiciousOperation`` such as a disallowed Host on
+    ``django.security.*``) with its traceback: in a log that is normally quiet, an
+    ordinary refusal would look like a crash. On the console handler this filter turns
+    such a record into its message plus the refusal's own text, escaped like Django
+    escapes request paths; server errors (5xx) and everything else pass unchanged.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         status = getattr(record, "status_code", None)
-        if record.exc_info and isinstance(status, int) and status < 500:
-            error = record.exc_info[1]
-            reason = " ".join(str(error).split()) if error else ""
-            if reason:
-                record.msg = f"{record.msg} ({type(error).__name__}: %s)"
-                record.args = (*(record.args or ()), reason[:200])
-            record.exc_info = record.exc_text = None
+        if not (record.exc_info and isinstance(status, int) and status < 500):
+            return True
+        error = record.exc_info[1]
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is left as it is
+            return True
+        reason = " ".join(str(error).split()) if error else ""
+        if reason and reason not in message:
+            reason = reason.encode("unicode_escape").decode("ascii")[:200]
+            message = f"{message} ({type(error).__name__}: {reason})"
+        record.msg, record.args = "%s", (message,)
+        record.exc_info = record.exc_text = None
         return True

@@ -98,7 +98,12 @@ def audit_trail(request, pk):
     paginator = Paginator(cast(Any, log), AUDIT_PAGE_SIZE)
     asked = request.GET.get("page")
     page = paginator.get_page(asked)
-    if asked is not None and str(page.number) != asked.strip():
+    shown_as_asked = (
+        asked is None
+        or not asked.strip()
+        or (asked.strip().isascii() and asked.strip().isdigit() and int(asked) == page.number)
+    )
+    if not shown_as_asked:
         messages.warning(
             request,
             f"There is no page “{asked[:20]}” (pages 1 to {paginator.num_pages}): showing page "

@@ -54,12 +54,9 @@ class Navigation:
     def characters_to_approve(self) -> int:
         if not self.is_storyteller:
             return 0
-        return (
-            Character.objects.visible_to(self.user)
-            .filter(status=Status.SUBMITTED)
-            .filter(permissions.to_decide_q(self.user))
-            .count()
-        )
+        return permissions.characters_to_decide(
+            Character.objects.filter(status=Status.SUBMITTED), self.user
+        ).count()
 
     @property
     def waiting(self) -> int:

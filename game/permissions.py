@@ -214,6 +214,15 @@ def to_decide_q(user, prefix: str = "") -> Q:
     return ~Q(**{f"{prefix}owner": user})
 
 
+def characters_to_decide(queryset: QuerySet, user) -> QuerySet:
+    """Characters of the chronicles ``user`` storytells (every chronicle for a superuser)
+    whose storyteller decisions ``user`` may take: not their own, unless self-decisions
+    are allowed. A character ``user`` only plays elsewhere is never among them."""
+    if not is_superuser(user):
+        queryset = queryset.filter(storyteller_q(user, "chronicle__"))
+    return queryset.filter(to_decide_q(user))
+
+
 # --- Scenes --------------------------------------------------------------------------
 
 

@@ -78,9 +78,7 @@ def dashboard(request):
     )
     pending = {row["character__chronicle"]: row for row in pending}
     submitted = dict(
-        Character.objects.visible_to(user)
-        .filter(status=Status.SUBMITTED)
-        .filter(permissions.to_decide_q(user))
+        permissions.characters_to_decide(Character.objects.filter(status=Status.SUBMITTED), user)
         .values("chronicle")
         .annotate(n=Count("pk"))
         .values_list("chronicle", "n")
@@ -319,9 +317,7 @@ def approvals(request):
     user = request.user
     _storyteller_only(user)
     submitted = (
-        Human.objects.visible_to(user)
-        .filter(status=Status.SUBMITTED)
-        .filter(permissions.to_decide_q(user))
+        permissions.characters_to_decide(Human.objects.filter(status=Status.SUBMITTED), user)
         .select_related("owner", "chronicle")
         .order_by("updated_at", "pk")
     )
@@ -637,7 +633,8 @@ def scene_award(request, pk):
             "plan": plan,
             "default": default,
             "choices": range(0, maximum + 1),
-            "previewing": request.method == "POST",
+            # A refused plan is not offered for awarding: it is corrected and previewed.
+            "previewing": request.method == "POST" and not errors,
         },
     )
 
@@ -648,7 +645,7 @@ def _xp_amount(value, label: str, maximum: int, errors: list[str], *, fallback: 
     text = (value or "").strip()
     if not text:
         return fallback
-    if text.isascii() and text.isdigit() and int(text) <= maximum:
+    if text.isascii() and text.isdigit() and len(text) <= 6 and int(text) <= maximum:
         return int(text)
     shown = text if len(text) <= 20 else text[:20] + "…"
     errors.append(f"{label}: “{shown}” is not a whole number of XP from 0 to {maximum}.")

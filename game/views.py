@@ -334,13 +334,17 @@ def invitation(request, token):
         return render(request, "game/invitation_join.html", {"invitation": invitation})
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            # One transaction: if the link was used a moment ago, no account is left over.
-            user = form.save()
-            _accept(invitation, user)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome to {chronicle}, {user.get_username()}!")
-        return redirect("chronicle", pk=chronicle.pk)
+        try:
+            with transaction.atomic():
+                # One transaction: if the link was used a moment ago, no account is left.
+                user = form.save_once()
+                _accept(invitation, user)
+        except ValidationError as taken:
+            form.add_error("email", taken)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to {chronicle}, {user.get_username()}!")
+            return redirect("chronicle", pk=chronicle.pk)
     return render(request, "game/invitation_signup.html", {"invitation": invitation, "form": form})
 
 
@@ -373,7 +377,7 @@ def invitations(request, pk):
                 Invitation.objects.filter(
                     chronicle=chronicle, pk=int(asked), used_at__isnull=True
                 ).update(revoked_at=timezone.now())
-                if asked.isascii() and asked.isdigit()
+                if asked.isascii() and asked.isdigit() and len(asked) <= 18
                 else 0
             )
             messages.success(request, "Invitation revoked." if revoked else "Nothing to revoke.")
@@ -417,10 +421,14 @@ def signup(request):
         return redirect("dashboard")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.get_username()}!")
-        return redirect("dashboard")
+        try:
+            user = form.save_once()
+        except ValidationError as taken:
+            form.add_error("email", taken)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome, {user.get_username()}!")
+            return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
 
 

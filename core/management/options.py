@@ -19,7 +19,7 @@ def add_indent_argument(parser) -> None:
 def parse_indent(value: str, *, as_json: bool) -> int | None:
     """``--indent`` as a number of spaces for ``json.dumps`` (``None``: one line); exit 2
     for anything but a whole number from 0 to ``MAX_INDENT``, or without ``--json``."""
-    if not (value.isdigit() and int(value) <= MAX_INDENT):
+    if not (value.isascii() and value.isdigit() and len(value) <= 2 and int(value) <= MAX_INDENT):
         raise CommandError(
             f"--indent must be a whole number of spaces from 0 to {MAX_INDENT}, not {value!r}.",
             returncode=2,

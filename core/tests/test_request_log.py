@@ -1,6 +1,8 @@
 """A refused request (4xx) is one warning line in the log, never a traceback; a server
-error (5xx) keeps its traceback."""
+error (5xx) keeps its traceback. Read from the console handler settings.LOGGING sets up,
+which is where production's log lines go."""
 
+import io
 import logging
 import sys
 
@@ -13,35 +15,73 @@ from game.tests.web_world import build_world
 pytestmark = pytest.mark.django_db
 
 
-def test_a_refusal_logs_one_line_with_its_reason_and_no_traceback(client, caplog):
+@pytest.fixture
+def console():
+    """What tg's console handler writes, while the test runs."""
+    [handler] = [
+        h
+        for h in logging.getLogger().handlers
+        if any(isinstance(f, ClientErrorFilter) for f in h.filters)
+    ]
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+
+
+def test_a_refusal_logs_one_line_with_its_reason_and_no_traceback(client, console):
     world = build_world()
     client.force_login(world.users["member"])  # mia, another player of the chronicle
 
-    with caplog.at_level(logging.WARNING, logger="django.request"):
-        response = client.get(reverse("xp-spend", args=[world.approved.pk]))
+    response = client.get(reverse("xp-spend", args=[world.approved.pk]))
 
     assert response.status_code == 403
-    [record] = [r for r in caplog.records if r.name == "django.request"]
-    assert record.levelname == "WARNING"
-    assert record.exc_info is None
-    assert record.getMessage() == (
-        f"Forbidden (Permission denied): /characters/{world.approved.pk}/xp/spend/ "
-        "(PermissionDenied: Only the character's player can do this.)"
+    [line] = console.getvalue().splitlines()
+    assert line.endswith(
+        f"WARNING django.request: Forbidden (Permission denied): /characters/"
+        f"{world.approved.pk}/xp/spend/ (PermissionDenied: Only the character's player can "
+        "do this.)"
     )
-    assert "Traceback" not in caplog.text
+
+
+def test_a_disallowed_host_is_one_line_too(client, console):
+    response = client.get("/", HTTP_HOST="evil%s.example")
+
+    assert response.status_code == 400
+    [line] = console.getvalue().splitlines()
+    assert (
+        "ERROR django.security.DisallowedHost: Invalid HTTP_HOST header: 'evil%s.example'" in line
+    )
+
+
+def record(status, msg, args, exc_info):
+    entry = logging.LogRecord("django.request", logging.WARNING, __file__, 1, msg, args, exc_info)
+    entry.status_code = status
+    return entry
+
+
+def raised(error):
+    try:
+        raise error
+    except type(error):
+        return sys.exc_info()
+
+
+def test_records_with_mapping_arguments_or_percent_signs_keep_their_message():
+    mapping = record(403, "Refused %(path)s", ({"path": "/a%b/"},), raised(ValueError("no 100%")))
+    literal = record(400, "50% off", None, raised(ValueError("bad")))
+
+    for entry in (mapping, literal):
+        assert ClientErrorFilter().filter(entry) is True
+        assert entry.exc_info is None
+    assert mapping.getMessage() == "Refused /a%b/ (ValueError: no 100%)"
+    assert literal.getMessage() == "50% off (ValueError: bad)"
 
 
 def test_a_server_error_keeps_its_traceback():
-    try:
-        raise RuntimeError("boom")
-    except RuntimeError:
-        exc_info = sys.exc_info()
-    record = logging.LogRecord(
-        "django.request", logging.ERROR, __file__, 1, "Internal Server Error: %s", ("/x/",),
-        exc_info,
-    )  # fmt: skip
-    record.status_code = 500
+    exc_info = raised(RuntimeError("boom"))
+    entry = record(500, "Internal Server Error: %s", ("/x/",), exc_info)
 
-    assert ClientErrorFilter().filter(record) is True
-    assert record.exc_info is exc_info
-    assert record.getMessage() == "Internal Server Error: /x/"
+    assert ClientErrorFilter().filter(entry) is True
+    assert entry.exc_info is exc_info
+    assert entry.getMessage() == "Internal Server Error: /x/"

@@ -84,7 +84,14 @@ def test_a_bad_environment_value_stops_start_up_with_one_line_naming_it(variable
     assert one_line_refusal(result) == f"ImproperlyConfigured: {message}"
 
 
-@pytest.mark.parametrize("url", ["hooks.example.org/T0/s3cret", "ftp://hooks.example.org/s3cret"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "hooks.example.org/T0/s3cret",
+        "ftp://hooks.example.org/s3cret",
+        "https://[hooks.example.org]/T0/s3cret",
+    ],
+)
 def test_a_webhook_that_is_not_an_http_url_stops_start_up_without_repeating_it(url):
     result = manage("monitor_validation", "--json", env={"TG_ALERT_WEBHOOK_URL": url})
 

@@ -71,6 +71,7 @@ def test_the_document_is_one_line_for_a_cron_log_and_indented_on_request(drifted
     [
         (("--json", "--indent", "9"), "--indent must be a whole number of spaces from 0 to 8, "),
         (("--json", "--indent", "-1"), "--indent must be a whole number of spaces from 0 to 8, "),
+        (("--json", "--indent", "²"), "--indent must be a whole number of spaces from 0 to 8, "),
         (("--indent", "2"), "--indent only applies to --json."),
     ],
 )

@@ -217,6 +217,10 @@ def test_pages_hold_fifty_rows_newest_first_and_keep_the_filters(client, world):
     csv_link = f'href="{url(world, "chronicle-audit-csv")}?kind=ledger"'
     assert csv_link in third.content.decode()
     assert "There is no page" not in third.content.decode()
+    for same in ("03", " 3", ""):
+        assert (
+            "There is no page" not in page(client, world, kind="ledger", page=same).content.decode()
+        )
     for asked, shown in (("0", 3), ("-1", 3), ("9", 3), ("two", 1)):
         answer = page(client, world, kind="ledger", page=asked).content.decode()
         assert f"{total} rows · page {shown} of 3" in answer

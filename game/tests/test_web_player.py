@@ -390,6 +390,7 @@ def test_the_head_storyteller_creates_and_revokes_invitations(client, world):
         ),
         ({"revoke": "abc"}, "Nothing to revoke."),
         ({"revoke": "9" * 30}, "Nothing to revoke."),
+        ({"revoke": "9" * 5000}, "Nothing to revoke."),
     ],
 )
 def test_a_bad_invitation_form_changes_nothing_and_says_so(client, world, form, message):

@@ -7,7 +7,14 @@ import pytest
 from django.urls import reverse
 
 from characters.models import CharacterChange, Human
-from game.models import Gameline, Scene, STRelationship, XPLedgerEntry, XPSpendingRequest
+from game.models import (
+    ChronicleMembership,
+    Gameline,
+    Scene,
+    STRelationship,
+    XPLedgerEntry,
+    XPSpendingRequest,
+)
 
 from .web_world import ROLES, build_world, snapshot
 
@@ -117,6 +124,24 @@ def test_with_self_decisions_allowed_the_own_request_is_in_the_queue(
     assert {row.pk for row in queue.context["rows"]} == {world.pending.pk, playing_storyteller.pk}
     assert st.get(reverse("st-dashboard")).context["nav"].requests_to_decide == 2
     assert 'value="approve"' in text(st.get(reverse("st-request", args=[playing_storyteller.pk])))
+
+
+def test_a_character_the_storyteller_only_plays_elsewhere_is_never_theirs_to_approve(
+    client, world, settings
+):
+    ash = world.users["storyteller"]
+    ChronicleMembership.objects.create(user=ash, chronicle=world.other)
+    Human.objects.create(name="Elsewhere", owner=ash, chronicle=world.other, status="Sub")
+    Human.objects.create(name="Ashen", owner=ash, chronicle=world.chronicle, status="Sub")
+    st = login(client, world, "storyteller")
+
+    for allowed, listed in ((False, set()), (True, {"Ashen"})):
+        settings.TG_ALLOW_SELF_DECISIONS = allowed
+        approvals = st.get(reverse("st-approvals"))
+        assert {c.name for c, _ in approvals.context["rows"]} == listed, allowed
+        assert approvals.context["nav"].characters_to_approve == len(listed), allowed
+        [row] = st.get(reverse("st-dashboard")).context["rows"]
+        assert row["submitted"] == len(listed), allowed
 
 
 # --- Batch decisions ------------------------------------------------------------------------
@@ -436,7 +461,7 @@ def test_awarding_with_an_override_after_a_preview(client, world):
     }
 
 
-@pytest.mark.parametrize("amount", ["99", "-1", "2.5", "²", "x" * 1000])
+@pytest.mark.parametrize("amount", ["99", "-1", "2.5", "²", "x" * 1000, "9" * 5000])
 def test_an_amount_outside_the_offered_range_is_named_and_nothing_is_awarded(client, world, amount):
     maximum = 5  # TG_MAX_SCENE_XP in the test settings
     head = login(client, world, "head")
@@ -453,6 +478,7 @@ def test_an_amount_outside_the_offered_range_is_named_and_nothing_is_awarded(cli
             f"{label}: “{shown}” is not a whole number of XP from 0 to {maximum}.",
             "Nothing was awarded: correct the amounts and preview again.",
         ]
+        assert "Award this XP" not in text(response)  # a refused plan is not offered
     assert XPLedgerEntry.objects.filter(scene=world.scene).count() == 0
     assert Human.objects.get(pk=ada).xp == 18
 

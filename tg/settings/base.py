@@ -244,13 +244,18 @@ LOGGING = {
         "cache_outage": {"()": "core.log_filters.CacheOutageFilter", "interval_seconds": 60},
         "client_errors": {"()": "core.log_filters.ClientErrorFilter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            # A refused request (4xx) is one warning line, not a traceback.
+            "filters": ["client_errors"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "tg": {"level": env_choice("TG_LOG_LEVEL", "INFO", LOG_LEVELS)},
         "tg.cache": {"level": "WARNING", "filters": ["cache_outage"]},
-        # A refused request (4xx) is one warning line, not a traceback.
-        "django.request": {"filters": ["client_errors"]},
     },
 }
 
