@@ -142,3 +142,16 @@ def tg_monitoring(settings):
         settings.TG_MONITORING = {**settings.TG_MONITORING, **options}
 
     return override
+
+
+@pytest.fixture
+def other_session():
+    """A second PostgreSQL session of its own, as another operator's (psql, a second
+    command) would be: autocommit, closed after the test."""
+    import psycopg2
+    from django.db import connection
+
+    session = psycopg2.connect(**connection.get_connection_params())
+    session.autocommit = True
+    yield session
+    session.close()

@@ -8,6 +8,8 @@ so). Labels are plain strings; the template escapes them like any other text.
 
 from dataclasses import dataclass
 
+from core.charts import nice_ceiling
+
 # The drawing's own coordinate system; the SVG scales to the width of its container.
 WIDTH = 480
 HEIGHT = 220
@@ -57,18 +59,6 @@ class BarChart:
     @property
     def empty(self) -> bool:
         return not any(bar.value for bar in self.bars)
-
-
-def nice_ceiling(value: int) -> int:
-    """The smallest 1, 2 or 5 × 10ⁿ at or above ``value`` (at least 1)."""
-    if value <= 1:
-        return 1
-    magnitude = 1
-    while True:
-        for step in (1, 2, 5):
-            if step * magnitude >= value:
-                return step * magnitude
-        magnitude *= 10
 
 
 def bar_chart(

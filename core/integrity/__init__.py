@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
+from core.locks import advisory_lock_holder
 from core.models import IntegrityFix
 
 from .base import Check, CheckResult, FieldCheck, FixLog, FixOutcome, any_of, id_batches
@@ -335,13 +336,8 @@ def _lock() -> None:
             timeout = int(settings.TG_FIX_LOCK_TIMEOUT_SECONDS or 30) * 1000
             cursor.execute(f"SET LOCAL lock_timeout = {timeout}")
             return
-        cursor.execute(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND classid = %s AND objid = %s",
-            [FIX_LOCK_KEY >> 32, FIX_LOCK_KEY & 0xFFFFFFFF],
-        )
-        holder = cursor.fetchone()
-    who = f" (PostgreSQL backend pid {holder[0]})" if holder else ""
+        holder = advisory_lock_holder(cursor, FIX_LOCK_KEY)
+    who = f" (PostgreSQL backend pid {holder})" if holder else ""
     raise FixInProgress(
         f"Another validate_data_integrity --fix is running{who}; nothing was changed. "
         "Run it again once that one has finished."

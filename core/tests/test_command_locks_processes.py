@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 
-import psycopg2
 import pytest
 from django.db import connection
 
@@ -43,15 +42,6 @@ def start(*args: str, **env) -> subprocess.Popen:
 def finish(process: subprocess.Popen) -> tuple[int, str, str]:
     out, err = process.communicate(timeout=120)
     return process.returncode, out, err
-
-
-@pytest.fixture
-def other_session():
-    """A PostgreSQL session of its own: another operator's psql."""
-    session = psycopg2.connect(**connection.get_connection_params())
-    session.autocommit = True
-    yield session
-    session.close()
 
 
 def waiting_for(key: int, count: int, timeout: float = 60) -> None:

@@ -1,9 +1,7 @@
 """Two --fix runs never overlap: on PostgreSQL the second is refused while one holds the
 lock (here a real second connection holds it), and nothing is changed."""
 
-import psycopg2
 import pytest
-from django.db import connection
 from django.test import override_settings
 
 from characters.models import Character
@@ -13,15 +11,6 @@ from game.models import XPLedgerEntry
 from tests.support import corrupt, validate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def other_session():
-    """A second PostgreSQL session, as another operator's --fix would have."""
-    session = psycopg2.connect(**connection.get_connection_params())
-    session.autocommit = True
-    yield session
-    session.close()
 
 
 def test_a_second_fix_is_refused_while_another_holds_the_lock(make_human, other_session):

@@ -22,6 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, OperationalError, connection
 
+from core.locks import advisory_lock_holder
 from core.management.options import add_indent_argument, parse_indent
 from core.monitoring import build_report
 from core.monitoring.alerting import notify
@@ -64,13 +65,8 @@ def one_run_at_a_time(wait_seconds: int):
             finally:
                 cursor.execute("RESET lock_timeout")
         if not held:
-            cursor.execute(
-                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND classid = %s AND objid = %s",
-                [MONITOR_LOCK_KEY >> 32, MONITOR_LOCK_KEY & 0xFFFFFFFF],
-            )
-            holder = cursor.fetchone()
-            who = f" (PostgreSQL backend pid {holder[0]})" if holder else ""
+            holder = advisory_lock_holder(cursor, MONITOR_LOCK_KEY)
+            who = f" (PostgreSQL backend pid {holder})" if holder else ""
             raise CommandError(
                 f"Another monitor_validation run holds the lock{who} and did not finish "
                 f"within {wait_seconds} s; this run measured, stored and sent nothing.",
