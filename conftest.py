@@ -10,8 +10,10 @@ get their fixtures and helpers from ``tests.browser``, registered below.
 """
 
 import os
+from datetime import datetime
 
 import pytest
+import time_machine
 from django.conf import settings
 
 from tests import password_for
@@ -69,6 +71,23 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_pg)
         if "redis" in item.keywords and not has_redis:
             item.add_marker(skip_redis)
+
+
+@pytest.fixture(autouse=True)
+def _moved_clock(request):
+    """``TG_TEST_CLOCK=2027-01-01T00:00:00+00:00`` runs every test with the clock set to
+    that moment (and ticking from it), so that the suite can be shown not to depend on the
+    day it runs: scripts/test.sh runs the ``dates`` tests at several such moments. Tests
+    that need a particular date set it themselves with time-machine's ``time_machine``
+    fixture, which takes precedence over this one. A child process (marker ``process``)
+    reads the machine's real clock, so tests that compare its view of "now" with rows
+    written here keep the real clock too."""
+    moment = os.environ.get("TG_TEST_CLOCK")
+    if not moment or request.node.get_closest_marker("process"):
+        yield
+        return
+    with time_machine.travel(datetime.fromisoformat(moment), tick=True):
+        yield
 
 
 @pytest.fixture(scope="session")

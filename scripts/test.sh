@@ -41,3 +41,13 @@ start_redis "$WORK"
 echo "==> tests on PostgreSQL with Redis"
 DATABASE_URL="$PG_URL" REDIS_URL="$REDIS_TEST_URL" TG_REQUIRE_SERVICES=1 \
     "$PY" -m pytest -q "$@"
+
+# No test may depend on the day it runs: the tests that read the clock (marker "dates")
+# run again with it moved to a new year, a leap day and the last minute of a year.
+if [ "$#" -eq 0 ]; then
+    for moment in 2027-01-01T00:00:00+00:00 2028-02-29T12:00:00+00:00 2026-12-31T23:59:00+00:00; do
+        echo "==> tests that read the clock, at $moment"
+        DATABASE_URL="$PG_URL" REDIS_URL="$REDIS_TEST_URL" TG_REQUIRE_SERVICES=1 \
+            TG_TEST_CLOCK="$moment" "$PY" -m pytest -q -p no:cacheprovider -m dates
+    done
+fi

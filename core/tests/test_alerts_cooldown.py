@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core.models import MonitorSnapshot, OperationRecord
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 @pytest.fixture(autouse=True)

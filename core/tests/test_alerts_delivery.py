@@ -16,7 +16,7 @@ from core.models import MonitorSnapshot, OperationRecord
 from tests.processes import free_port
 from tests.support import Webhook
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from core.models import MonitorSnapshot, OperationRecord
 from tests.processes import free_port
 from tg.settings.base import redis_cache
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 TOKEN = "s3cret-monitor-token"
 

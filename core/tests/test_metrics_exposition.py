@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from core.models import Operation, OperationRecord, Outcome
 from tests.processes import ROOT
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 TOKEN = "scrape-token"
 # Units Prometheus wants as their base unit (seconds), and the abbreviations promtool flags.

@@ -17,7 +17,7 @@ from django.utils import timezone
 from characters.models import Character
 from core.models import MonitorSnapshot, OperationRecord
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
 
@@ -234,6 +234,7 @@ def test_manage_py_exits_2_with_one_line_when_the_database_cannot_be_read(tmp_pa
     )
 
 
+@pytest.mark.process
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_manage_py_exits_1_when_degraded_and_0_when_healthy():

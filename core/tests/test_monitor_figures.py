@@ -13,7 +13,7 @@ from core.monitoring import build_report
 from game.models import Scene, SpendStatus, XPSpendingRequest
 from tests.support import operation_records
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 def checks(**kwargs):

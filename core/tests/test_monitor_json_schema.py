@@ -18,7 +18,7 @@ from characters.models import Character
 from core.models import OperationRecord
 from game.models import Scene
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 SCHEMA_PATH = Path(settings.BASE_DIR) / "docs" / "deployment" / "monitor_report.schema.json"
 SCHEMA = json.loads(SCHEMA_PATH.read_text())

@@ -12,7 +12,7 @@ from core.monitoring import build_report
 from core.monitoring.render import render_prometheus
 from tests.support import operation_records
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 def report():

@@ -14,7 +14,7 @@ from core.models import Operation, OperationRecord, Outcome
 from core.monitoring import build_report
 from game.models import Scene
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 def grow(make_human, chronicle, size):

@@ -7,7 +7,7 @@ from core.monitoring.config import metric_specs
 from core.monitoring.health import judge
 from tests.support import operation_records
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 def report():

@@ -14,6 +14,8 @@ from django.utils import timezone
 from core.models import MonitorSnapshot, OperationRecord
 from core.monitoring.retention import prune_operation_records
 
+pytestmark = pytest.mark.dates
+
 
 def records_aged(*days: float) -> None:
     now = timezone.now()

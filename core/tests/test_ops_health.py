@@ -19,7 +19,7 @@ from core.monitoring.snapshots import save_snapshot
 
 from .ops_support import make_operator, store_hourly_runs, store_run, table_rows
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 URL = reverse("ops-health")
 

@@ -15,7 +15,7 @@ from core.models import Operation, OperationRecord, Outcome
 
 from .ops_support import make_operator, table_rows
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 URL = reverse("ops-operations")
 HEADER = [

@@ -8,7 +8,7 @@ from django.utils import timezone
 from characters.models import ConcurrentEdit
 from game.models import LedgerKind, Scene, XPLedgerEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from game.models import (
 
 from .web_world import build_world, snapshot
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from .web_world import build_world
 
 User = get_user_model()
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 @pytest.fixture

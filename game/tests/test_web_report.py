@@ -1,7 +1,7 @@
 """The chronicle's XP report: what a storyteller reads in its tables and charts."""
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from django.urls import reverse
@@ -15,7 +15,15 @@ from game.report import chronicle_report, month_start, months_between
 
 from .web_world import build_world
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
+
+TODAY = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock(time_machine):
+    """The report is read on 2026-11-20: its months (Sep-Nov 2026) come from the clock."""
+    time_machine.move_to(TODAY, tick=False)
 
 
 def at(year, month, day=15):
@@ -114,9 +122,7 @@ def test_pending_totals_count_the_requests_and_the_xp_they_hold(client, world):
     assert text.startswith(" <strong>2</strong> requests waiting, holding <strong>5 XP</strong>")
 
 
-def test_the_period_leaves_older_awards_out(client, world, monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda: date(2026, 11, 20))
-
+def test_the_period_leaves_older_awards_out(client, world):
     html = get(client, world, months="3").content.decode()
 
     assert rows(html, "awards-by-month")[0] == [
@@ -140,9 +146,7 @@ def test_the_period_leaves_older_awards_out(client, world, monkeypatch):
     ]
 
 
-def test_an_unknown_period_falls_back_to_twelve_months(client, world, monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda: date(2026, 11, 20))
-
+def test_an_unknown_period_falls_back_to_twelve_months(client, world):
     html = get(client, world, months="forever").content.decode()
 
     assert rows(html, "awards-by-month")[0][1] == "Dec 2025"

@@ -1,7 +1,7 @@
 """``send_storyteller_digest``: one mail a day per storyteller with what waits for them,
 nothing when nothing waits, never twice the same day; exact output and exit status."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -15,17 +15,20 @@ from game.models import Gameline, Scene
 from game.tests.web_world import build_world
 from notifications.models import NotificationPreferences
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 TODAY = date(2026, 11, 26)
 
 
+def noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, 0, tzinfo=UTC)
+
+
 @pytest.fixture
-def today(monkeypatch):
-    """The command's idea of today; tests move it."""
-    day = {"value": TODAY}
-    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: day["value"])
-    return day
+def today(time_machine):
+    """The clock stands at noon on TODAY (time-machine); tests move it a day on."""
+    time_machine.move_to(noon(TODAY), tick=False)
+    return time_machine
 
 
 @pytest.fixture
@@ -77,7 +80,7 @@ def test_never_twice_the_same_day_and_again_the_next(world, mailoutbox, today):
     assert len(mailoutbox) == 2
     assert "0 sent, 0 failed, 1 nothing waiting, 2 already sent today" in second
 
-    today["value"] = TODAY + timedelta(days=1)
+    today.move_to(noon(TODAY + timedelta(days=1)), tick=False)
     third = run()
     assert "2 sent" in third
     assert len(mailoutbox) == 4
