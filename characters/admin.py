@@ -12,10 +12,16 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from characters.models import ALLOWED_TRANSITIONS, Character, CharacterChange, Human, Status
+from characters.traits import (
+    ABILITIES,
+    AGE,
+    APPARENT_AGE,
+    ATTRIBUTES,
+    TEMPORARY_WILLPOWER,
+    WILLPOWER,
+)
 from core.admin import GuardedAdmin, ReadOnlyAdmin
-
-from .models import ALLOWED_TRANSITIONS, Character, CharacterChange, Human, Status
-from .traits import ABILITIES, AGE, APPARENT_AGE, ATTRIBUTES, TEMPORARY_WILLPOWER, WILLPOWER
 
 XP_HELP = (
     "Read-only: XP changes only through ledgered operations (scene awards, spend "

@@ -8,7 +8,7 @@ group's dots, largest first, with the guideline. It warns; it never blocks a she
 
 from dataclasses import dataclass
 
-from .traits import ABILITIES, ATTRIBUTES, TraitSpec
+from characters.traits import ABILITIES, ATTRIBUTES, TraitSpec
 
 GUIDELINE = {"Attributes": (6, 4, 3), "Abilities": (11, 7, 4)}
 

@@ -7,7 +7,7 @@ an audit trail: the admin shows them and never lets anyone add, change or delete
 from django.contrib import admin
 from django.db import models
 
-from .models import IntegrityFix, LedgerCheckpoint, MonitorSnapshot, OperationRecord
+from core.models import IntegrityFix, LedgerCheckpoint, MonitorSnapshot, OperationRecord
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -11,9 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from core.admin import GuardedAdmin, ReadOnlyAdmin
-
-from . import permissions
-from .models import (
+from game import permissions
+from game.models import (
     Chronicle,
     ChronicleMembership,
     Gameline,

@@ -234,7 +234,7 @@ class Scene(models.Model):
 
     def award_xp(self, character_awards, awarded_by=None):
         """Award scene XP to participants once, all or nothing. Returns how many got XP."""
-        from game import xp
+        from game.operations import xp
 
         return xp.award_scene_xp(scene=self, character_awards=character_awards, by=awarded_by)
 

@@ -35,8 +35,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 if TYPE_CHECKING:
     from characters.models import Character
-
-    from .models import Chronicle, Scene
+    from game.models import Chronicle, Scene
 
 
 def is_signed_in(user) -> bool:
@@ -73,7 +72,7 @@ def storyteller_q(user, prefix: str = "") -> Q:
 
     ``prefix`` is the lookup path to the chronicle, e.g. ``"chronicle__"`` for characters.
     """
-    from .models import STRelationship
+    from game.models import STRelationship
 
     if not is_signed_in(user):
         return Q(pk__in=[])
@@ -85,8 +84,7 @@ def storyteller_q(user, prefix: str = "") -> Q:
 def member_q(user, prefix: str = "") -> Q:
     """Chronicles (through ``prefix``) where ``user`` is a member or owns a character."""
     from characters.models import Character
-
-    from .models import ChronicleMembership
+    from game.models import ChronicleMembership
 
     if not is_signed_in(user):
         return Q(pk__in=[])
@@ -125,7 +123,7 @@ def chronicles_visible_to(queryset: QuerySet, user) -> QuerySet:
 
 def is_storyteller(user, chronicle: Chronicle | int | None) -> bool:
     """Does ``user`` storytell this chronicle (head, an assistant of any line, superuser)?"""
-    from .models import Chronicle
+    from game.models import Chronicle
 
     if chronicle is None or not is_signed_in(user):
         return False
@@ -140,7 +138,7 @@ def is_head_storyteller(user, chronicle: Chronicle) -> bool:
 
 
 def is_head_storyteller_of(user, chronicle_id: int | None) -> bool:
-    from .models import Chronicle
+    from game.models import Chronicle
 
     if is_superuser(user):
         return True
@@ -229,7 +227,7 @@ def characters_to_decide(queryset: QuerySet, user) -> QuerySet:
 def scenes_run_by(queryset: QuerySet, user) -> QuerySet:
     """Scenes ``user`` may run (edit, finish, award): the head storyteller's chronicles,
     and an assistant's for their game lines (a scene with no game line: any line)."""
-    from .models import STRelationship
+    from game.models import STRelationship
 
     if not is_signed_in(user):
         return queryset.none()
@@ -245,7 +243,7 @@ def scenes_run_by(queryset: QuerySet, user) -> QuerySet:
 
 
 def may_run_scene(user, scene: Scene) -> bool:
-    from .models import Scene
+    from game.models import Scene
 
     if not is_signed_in(user):
         return False
@@ -314,7 +312,7 @@ def chronicle_for(user, pk: int):
     """A chronicle ``user`` belongs to or storytells, else 404."""
     from django.shortcuts import get_object_or_404
 
-    from .models import Chronicle
+    from game.models import Chronicle
 
     return get_object_or_404(Chronicle.objects.visible_to(user), pk=pk)
 

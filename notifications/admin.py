@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import NotificationPreferences
+from notifications.models import NotificationPreferences
 
 
 @admin.register(NotificationPreferences)

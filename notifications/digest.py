@@ -16,8 +16,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Min, Q
 from django.urls import reverse
 
-from .mail import deliver, site_url
-from .models import NotificationPreferences
+from notifications.mail import deliver, site_url
+from notifications.models import NotificationPreferences
 
 NAMES_SHOWN = 10  # characters and scenes named per chronicle; the rest are counted
 

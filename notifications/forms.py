@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import NotificationPreferences
+from notifications.models import NotificationPreferences
 
 
 class NotificationPreferencesForm(forms.ModelForm):

@@ -21,7 +21,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from .models import NotificationPreferences
+from notifications.models import NotificationPreferences
 
 logger = logging.getLogger("tg.notifications")
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from notifications import views
 
 urlpatterns = [
     path("accounts/notifications/", views.preferences, name="notification-preferences"),

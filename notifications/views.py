@@ -5,8 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from .forms import NotificationPreferencesForm
-from .models import NotificationPreferences
+from notifications.forms import NotificationPreferencesForm
+from notifications.models import NotificationPreferences
 
 
 @login_required

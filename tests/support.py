@@ -61,7 +61,7 @@ def drop_validation_constraints() -> None:
 
 def counts(*names: str) -> dict[str, int | None]:
     """The violation count of each named integrity check, as the registry reports it."""
-    from core.integrity import run_checks
+    from oversight.integrity import run_checks
 
     return {r.name: r.count for r in run_checks(list(names) or None)}
 

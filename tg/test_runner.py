@@ -5,9 +5,9 @@ of them and reports "Ran 0 tests ... OK", a green that means nothing. This runne
 modelled on the one pytest-django documents, hands the work to pytest:
 
 * labels pass through: pytest node ids and paths as they are
-  (``core/tests/test_health_endpoints.py::test_health_refuses_other_methods``), and
-  Django-style dotted labels are translated (``core.tests.test_health_endpoints`` →
-  ``core/tests/test_health_endpoints.py``, a trailing ``.Class.method`` → ``::Class::method``);
+  (``oversight/tests/test_health_endpoints.py::test_health_refuses_other_methods``), and
+  Django-style dotted labels are translated (``oversight.tests.test_health_endpoints`` →
+  ``oversight/tests/test_health_endpoints.py``, a trailing ``.Class.method`` → ``::Class::method``);
 * ``-k EXPRESSION`` (repeatable, joined with ``or``), ``--failfast``, ``--keepdb`` and
   ``--verbosity`` become pytest's ``-k``, ``--exitfirst``, ``--reuse-db`` and
   ``--quiet``/``--verbose``.

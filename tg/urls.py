@@ -4,8 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("", include("game.urls")),
-    path("", include("characters.urls")),
-    path("", include("core.urls")),
+    path("", include("game.pages.urls")),
+    path("", include("oversight.urls")),
     path("", include("notifications.urls")),
 ]

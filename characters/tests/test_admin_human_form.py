@@ -5,10 +5,9 @@ from django.urls import reverse
 
 from characters.admin import HumanAdmin
 from characters.models import Character, Human
+from characters.tests.admin_forms import change_form_data
 from characters.traits import ABILITIES, ATTRIBUTES, TEMPORARY_WILLPOWER, WILLPOWER
 from tests.support import ledger_sum
-
-from .admin_forms import change_form_data
 
 pytestmark = pytest.mark.django_db
 

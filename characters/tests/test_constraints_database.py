@@ -7,7 +7,7 @@ can read the row afterwards and see that nothing changed.
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from .cases import CHARACTER, boundary_cases, human_defaults, out_of_range_cases
+from characters.tests.cases import CHARACTER, boundary_cases, human_defaults, out_of_range_cases
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

@@ -4,8 +4,7 @@ import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from characters.models import Human
-
-from .cases import TEMPORARY_LTE, boundary_cases, out_of_range_cases
+from characters.tests.cases import TEMPORARY_LTE, boundary_cases, out_of_range_cases
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,6 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from characters.models import CharacterChange, Human
-from game import xp
-from game.ledger import ledger_repair
 from game.models import (
     Chronicle,
     ChronicleMembership,
@@ -24,6 +22,8 @@ from game.models import (
     XPLedgerEntry,
     XPSpendingRequest,
 )
+from game.operations import xp
+from game.operations.ledger import ledger_repair
 from tests import password_for
 
 INVITATION_TOKEN = "welcome-to-chicago"

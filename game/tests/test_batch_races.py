@@ -8,9 +8,8 @@ from django.db.models import Sum
 from characters.models import Human
 from characters.traits import ABILITIES
 from game.models import Gameline, STRelationship, XPLedgerEntry, XPSpendingRequest
-from game.storytelling import decide_requests
-
-from .threads import run_together
+from game.pages.storyteller import decide_requests
+from game.tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

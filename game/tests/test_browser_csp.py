@@ -13,7 +13,7 @@ import re
 import pytest
 from django.conf import settings
 
-from game import xp
+from game.operations import xp
 from game.tests.web_world import build_world
 from tests.browser import login
 

@@ -11,9 +11,10 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from characters import lifecycle
 from characters.models import Human
 from game.models import Invitation, LedgerKind, SpendStatus, XPLedgerEntry, XPSpendingRequest
+from game.operations import lifecycle
+from game.tests.browser_world import build_showcase, player_world, storyteller_world
 from tests.browser import (
     assert_accessible,
     assert_fits_the_screen,
@@ -22,8 +23,6 @@ from tests.browser import (
     screenshot,
     submit_login_form,
 )
-
-from .browser_world import build_showcase, player_world, storyteller_world
 
 pytestmark = pytest.mark.browser
 

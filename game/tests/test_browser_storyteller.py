@@ -12,13 +12,12 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from characters import lifecycle
 from characters.models import Human
 from game.models import LedgerKind, Scene, SpendStatus, XPLedgerEntry, XPSpendingRequest
+from game.operations import lifecycle
+from game.tests.browser_world import build_showcase, storyteller_world
 from tests.browser import DESKTOP, assert_accessible, flash, login, screenshot
 from tests.support import ledger_sum
-
-from .browser_world import build_showcase, storyteller_world
 
 pytestmark = pytest.mark.browser
 

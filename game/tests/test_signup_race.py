@@ -6,9 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from game.forms import SignupForm
-
-from .threads import run_together
+from game.pages.forms import SignupForm
+from game.tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

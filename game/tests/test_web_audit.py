@@ -13,16 +13,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from characters.models import Character, CharacterChange, Human
-from game.audit import AuditFilters, AuditLog, sources
-from game.ledger import ledger_repair
 from game.models import (
     Gameline,
     StorytellerChange,
     XPLedgerEntry,
     record_storyteller_change,
 )
-
-from .web_world import build_world, snapshot
+from game.operations.ledger import ledger_repair
+from game.queries.audit import AuditFilters, AuditLog, sources
+from game.tests.web_world import build_world, snapshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
@@ -369,7 +368,7 @@ def test_the_page_escapes_what_people_typed(client, world):
 
 
 def test_paging_stops_at_a_bounded_depth_and_says_where_the_rest_is(client, world, monkeypatch):
-    monkeypatch.setattr("game.chronicle_views.AUDIT_PAGED_ROWS", 100)
+    monkeypatch.setattr("game.pages.chronicle.AUDIT_PAGED_ROWS", 100)
     XPLedgerEntry.objects.bulk_create(
         XPLedgerEntry(character=world.approved, amount=1, kind="adjustment", note=f"b{n}")
         for n in range(300)

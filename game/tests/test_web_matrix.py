@@ -12,9 +12,8 @@ from django.urls import reverse
 
 from characters.models import Human
 from game.models import Invitation, XPSpendingRequest
+from game.tests.web_world import ROLES, build_world, snapshot
 from notifications.models import NotificationPreferences
-
-from .web_world import ROLES, build_world, snapshot
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from characters.models import CharacterChange, Human
-from game.ledger import ledger_repair
 from game.models import ChronicleMembership, Invitation, XPLedgerEntry, XPSpendingRequest
-
-from .web_world import build_world
+from game.operations.ledger import ledger_repair
+from game.tests.web_world import build_world
 
 User = get_user_model()
 

@@ -8,8 +8,7 @@ from django.urls import reverse
 
 from characters.models import Character, Human
 from game.models import Scene, XPLedgerEntry, XPSpendingRequest
-
-from .web_world import build_world
+from game.tests.web_world import build_world
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,8 @@ from django.utils import timezone
 
 from characters.models import Character, CharacterChange
 from game.models import Scene, StorytellerChange, XPLedgerEntry, XPSpendingRequest
-
-from .test_web_queries import grow
-from .web_world import build_world
+from game.tests.test_web_queries import grow
+from game.tests.web_world import build_world
 
 pytestmark = pytest.mark.django_db
 

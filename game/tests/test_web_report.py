@@ -8,12 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from characters.models import Human
-from game.charts import bar_chart, nice_ceiling
-from game.ledger import ledger_repair
 from game.models import Scene, XPLedgerEntry
-from game.report import chronicle_report, month_start, months_between
-
-from .web_world import build_world
+from game.operations.ledger import ledger_repair
+from game.pages.charts import bar_chart, nice_ceiling
+from game.queries.report import chronicle_report, month_start, months_between
+from game.tests.web_world import build_world
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 

@@ -15,8 +15,7 @@ from game.models import (
     XPLedgerEntry,
     XPSpendingRequest,
 )
-
-from .web_world import ROLES, build_world, snapshot
+from game.tests.web_world import ROLES, build_world, snapshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 

@@ -14,10 +14,9 @@ from characters.models import Human
 from characters.traits import ABILITIES
 from core.models import OperationRecord
 from game.models import LedgerKind, Scene, SpendStatus, XPLedgerEntry, XPSpendingRequest
-from game.xp_costs import trait_cost
+from game.operations.costs import trait_cost
+from game.tests.threads import codes, run_together
 from tests.support import ledger_sum
-
-from .threads import codes, run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

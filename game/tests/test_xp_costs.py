@@ -2,7 +2,7 @@
 
 import pytest
 
-from game.xp_costs import trait_cost, xp_cost
+from game.operations.costs import trait_cost, xp_cost
 
 
 @pytest.mark.parametrize(

@@ -16,13 +16,12 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from characters.models import Character, Human
-from core.integrity import run_checks
 from core.models import OperationRecord
 from game.models import LedgerKind, Scene, SpendStatus, XPLedgerEntry, XPSpendingRequest
-from game.xp import LEFT_PLAY_REASON
+from game.operations.xp import LEFT_PLAY_REASON
+from game.tests.threads import in_thread, run_together, second_connection, wait_until_blocked
+from oversight.integrity import run_checks
 from tests.support import ledger_sum
-
-from .threads import in_thread, run_together, second_connection, wait_until_blocked
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -21,7 +21,7 @@ from game.models import (
     XPLedgerEntry,
     XPSpendingRequest,
 )
-from game.xp import LEFT_PLAY_REASON
+from game.operations.xp import LEFT_PLAY_REASON
 from tests.support import ledger_sum
 
 pytestmark = pytest.mark.django_db
@@ -226,7 +226,7 @@ def test_leaving_play_denies_and_refunds_pending_requests_at_once(make_human, st
             storyteller,
             LEFT_PLAY_REASON[status],
         )
-    from core.integrity import run_checks
+    from oversight.integrity import run_checks
 
     assert run_checks(["pending_spends_inactive"])[0].count == 0
 
@@ -476,7 +476,7 @@ def test_the_head_storyteller_reverses_an_approval_with_a_linked_refund(make_hum
         storyteller,
         "Approved the wrong sheet",
     )
-    from core.integrity import run_checks
+    from oversight.integrity import run_checks
 
     assert run_checks(["lost_dots"])[0].count == 0
 

@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from characters import lifecycle
 from characters.models import Human
 from game.models import Gameline, Scene
+from game.operations import lifecycle
 from game.tests.web_world import build_world
 from notifications.models import NotificationPreferences
 

@@ -11,9 +11,9 @@ import pytest
 from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
-from characters import lifecycle
 from characters.models import Human
 from game.models import Gameline, XPSpendingRequest
+from game.operations import lifecycle
 from game.tests.web_world import build_world
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,8 +5,8 @@ moves, and not for other status changes."""
 import pytest
 from django.urls import reverse
 
-from characters import lifecycle
 from characters.models import Human
+from game.operations import lifecycle
 from game.tests.web_world import build_world
 from notifications.models import NotificationPreferences
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from csp.constants import NONE, SELF
 
-from core.monitoring.config import from_environment as monitoring_from_environment
+from oversight.monitoring.config import from_environment as monitoring_from_environment
 
 from .env import env_bool, env_choice, env_database, env_int, env_list, env_str
 
@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "game",
     "characters",
     "notifications",
+    "oversight",
 ]
 
 # The partial rollback (docs/deployment/README.md): a migration that removes the characters'
@@ -47,7 +48,7 @@ if env_bool("TG_CONSTRAINTS_ROLLBACK", False):
 MIDDLEWARE = [
     # First: the load balancer's probe is answered before the HTTPS redirect and the
     # ALLOWED_HOSTS check, which stay in force for every other path.
-    "core.middleware.HealthProbeMiddleware",
+    "oversight.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Production inserts whitenoise here (tg/settings/production.py).
     "csp.middleware.CSPMiddleware",
@@ -106,7 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "game.context_processors.navigation",
+                "game.pages.navigation.navigation",
             ],
         },
     },
@@ -265,8 +266,8 @@ TEST_RUNNER = "tg.test_runner.PytestTestRunner"
 # --- Monitoring --------------------------------------------------------------------------
 # monitor_validation, its alerts and the /health/validation/ and /metrics endpoints.
 # Only what the environment sets is here (TG_ALERT_*, TG_MONITOR_*, TG_OPERATION_*): every
-# key, default and allowed range is in core.monitoring.config.OPTIONS, and the metric
-# thresholds, targets and weights in core.monitoring.config.METRICS. To change something
+# key, default and allowed range is in oversight.monitoring.config.OPTIONS, and the metric
+# thresholds, targets and weights in oversight.monitoring.config.METRICS. To change something
 # else, extend the dict in your settings module, e.g.
 #   TG_MONITORING = {**TG_MONITORING, "THRESHOLDS": {"xp_spend_time_p95_ms": 800}}
 # See docs/deployment/monitoring.md.

@@ -20,7 +20,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", required=True)
 # --- HTTPS ----------------------------------------------------------------------------
 # TLS ends at the reverse proxy, which must set X-Forwarded-Proto (and strip any value a
 # client sent). Plain-HTTP probes of /health/ are answered by
-# core.middleware.HealthProbeMiddleware, which runs before the HTTPS redirect.
+# oversight.middleware.HealthProbeMiddleware, which runs before the HTTPS redirect.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0, maximum=63072000)

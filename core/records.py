@@ -1,0 +1,130 @@
+"""Recording the outcome and duration of XP operations for monitoring.
+
+``recorded(operation)`` wraps an operation *outside* its transaction: the operation's
+own ``transaction.atomic`` block runs inside it, so a rolled-back operation is still
+counted. Writing the record can never break the operation: a failure is logged and
+swallowed. On PostgreSQL the record's commit does not wait for the disk
+(``synchronous_commit = off``): it is telemetry, and losing the last few records in
+a database crash is preferable to doubling the fsyncs of every XP operation.
+"""
+
+import logging
+import time
+from contextlib import contextmanager
+from functools import cache
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
+
+from core.models import OperationRecord, Outcome
+
+logger = logging.getLogger("tg.operations")
+
+DEADLOCK_SQLSTATE = "40P01"
+
+
+class Recording:
+    """What the wrapped operation tells its record (ids it touched)."""
+
+    __slots__ = ("character_id", "scene_id")
+
+    def __init__(self, character_id=None, scene_id=None):
+        self.character_id = character_id
+        self.scene_id = scene_id
+
+    def ids(self):
+        return [self.character_id, self.scene_id]
+
+
+RECORD_FIELDS = (
+    "operation",
+    "outcome",
+    "code",
+    "duration_ms",
+    "character_id",
+    "scene_id",
+    "created_at",
+)
+
+
+@cache
+def _insert_sql(vendor: str, own_transaction: bool) -> str:
+    """One round trip per record: an INSERT built from the model's metadata, compiled once.
+
+    On PostgreSQL, when the record commits on its own, that commit does not wait for the
+    WAL flush. Inside a caller's transaction the setting would apply to the caller's
+    writes too (``SET LOCAL`` lasts until the outer commit), so it is left alone there.
+    """
+    quote = connection.ops.quote_name
+    meta = OperationRecord._meta
+    columns = ", ".join(quote(meta.get_field(f).column or f) for f in RECORD_FIELDS)  # type: ignore[union-attr]
+    placeholders = ", ".join(["%s"] * len(RECORD_FIELDS))
+    insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
+    if vendor == "postgresql" and own_transaction:
+        return "SET LOCAL synchronous_commit = off; " + insert
+    return insert
+
+
+def classify(exc: BaseException | None) -> tuple[str, str]:
+    """(outcome, code) for an operation that raised ``exc`` (or None on success)."""
+    if exc is None:
+        return Outcome.SUCCESS, ""
+    if isinstance(exc, ValidationError):
+        return Outcome.REJECTED, getattr(exc, "code", None) or "invalid"
+    if isinstance(exc, PermissionDenied):
+        return Outcome.REJECTED, "permission_denied"
+    if isinstance(exc, IntegrityError):
+        return Outcome.CONSTRAINT_VIOLATION, _constraint_name(exc)
+    cause = getattr(exc, "__cause__", None)
+    if getattr(cause, "pgcode", None) == DEADLOCK_SQLSTATE:
+        return Outcome.DEADLOCK, "deadlock_detected"
+    return Outcome.ERROR, type(exc).__name__
+
+
+def _constraint_name(exc: IntegrityError) -> str:
+    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return (name or "integrity_error")[:100]
+
+
+@contextmanager
+def recorded(operation: str, *, character_id=None, scene_id=None):
+    """Time the block and store its outcome in ``OperationRecord``; re-raise any error."""
+    info = Recording(character_id, scene_id)
+    started = time.perf_counter()
+    exc: BaseException | None = None
+    try:
+        yield info
+    except BaseException as error:
+        exc = error
+        raise
+    finally:
+        duration_ms = (time.perf_counter() - started) * 1000
+        outcome, code = classify(exc)
+        write_record(operation, outcome, code, duration_ms, info)
+
+
+def write_record(operation, outcome, code, duration_ms, info: Recording) -> None:
+    try:
+        if connection.needs_rollback:
+            # Inside a failed outer transaction nothing can be written on this connection.
+            raise DatabaseError("the enclosing transaction is marked for rollback")
+        # An operation that failed may have lost its connection (server restart, terminated
+        # backend): reconnect so that its failure is still counted.
+        if (
+            outcome == Outcome.ERROR
+            and not connection.in_atomic_block
+            and connection.connection is not None
+            and not connection.is_usable()
+        ):
+            connection.close()
+        stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+        values = [operation, outcome, code[:100], duration_ms, *info.ids(), stamp]
+        own_transaction = not connection.in_atomic_block
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_insert_sql(connection.vendor, own_transaction), values)
+    except Exception:  # the record must never break the operation: log it, carry on
+        logger.warning(
+            "could not record %s outcome %s (%s)", operation, outcome, code, exc_info=True
+        )

@@ -1,0 +1,110 @@
+"""Moving a character through its statuses on someone's behalf, and editing its sheet.
+
+Views call these; they never save a character themselves. Each takes the character's
+row lock, refuses a stale form (the ``version`` the page was rendered with), asks
+``game.permissions`` who may do what, and saves through ``Character.save`` — which
+keeps the state machine, bumps the version and refunds Pending requests when the
+character leaves play.
+"""
+
+from functools import partial
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from characters.models import Character, ConcurrentEdit, Human, Status
+from notifications.mail import notify_status_decision
+
+VERBS = {
+    (Status.UNFINISHED, Status.SUBMITTED): "submitted for approval",
+    (Status.SUBMITTED, Status.UNFINISHED): "returned to Unfinished",
+    (Status.UNFINISHED, Status.RETIRED): "retired",
+    (Status.SUBMITTED, Status.APPROVED): "approved",
+    (Status.APPROVED, Status.RETIRED): "retired",
+    (Status.APPROVED, Status.DECEASED): "marked Deceased",
+    (Status.RETIRED, Status.APPROVED): "brought back into play",
+}
+
+
+def _locked(character_id: int, version: int | None) -> Human:
+    character = Human.objects.select_for_update().filter(pk=character_id).first()
+    if character is None:
+        raise ValidationError("This character no longer exists.", code="unknown_character")
+    if version is not None and character.version != version:
+        raise ConcurrentEdit(character)
+    return character
+
+
+def change_status(
+    *, character_id: int, status: str, by, version: int | None = None, reason: str = ""
+) -> Human:
+    """Move the character to ``status`` if ``by`` may make that move now.
+
+    ``reason`` is kept in the character's history; returning a submitted character to its
+    player needs one (the player reads it on their dashboard).
+    """
+    from game.permissions import status_moves
+
+    if len(reason) > 500:
+        raise ValidationError("The note is longer than 500 characters.", code="invalid_text")
+    with transaction.atomic():
+        character = _locked(character_id, version)
+        if status not in status_moves(by, character):
+            raise PermissionDenied(
+                f"You cannot move {character} from {character.get_status_display()} to "
+                f"{Status(status).label if status in Status.values else status}."
+            )
+        returning = character.status == Status.SUBMITTED and status == Status.UNFINISHED
+        if returning and character.owner_id != by.pk and not reason.strip():
+            raise ValidationError(
+                "Say what to change: the player reads this note.", code="note_required"
+            )
+        character.status = status
+        character.save(update_fields=["status"], changed_by=by, reason=reason.strip())
+        transaction.on_commit(partial(notify_status_decision, character.pk, status))
+    return character
+
+
+def restore_willpower(*, character_id: int, by, version: int | None = None) -> Human:
+    """A storyteller restores temporary willpower to the permanent rating."""
+    from game.permissions import is_storyteller
+
+    with transaction.atomic():
+        character = _locked(character_id, version)
+        if not is_storyteller(by, character.chronicle_id):
+            raise PermissionDenied("Only a storyteller of the chronicle restores willpower.")
+        character.temporary_willpower = character.willpower
+        character.save(
+            update_fields=["temporary_willpower"], changed_by=by, reason="Willpower restored"
+        )
+    return character
+
+
+def describe_move(old: str, new: str) -> str:
+    return VERBS.get((Status(old), Status(new)), f"moved to {Status(new).label}")
+
+
+def save_sheet(*, form, by) -> Character:
+    """Save the player's edit of an Unfinished character from a validated form."""
+    from game.permissions import is_signed_in
+
+    with transaction.atomic():
+        character = _locked(form.instance.pk, form.cleaned_data.get("version"))
+        if not is_signed_in(by) or character.owner_id != by.pk:
+            raise PermissionDenied("Only the character's player can edit it.")
+        if character.status != Status.UNFINISHED:
+            raise ValidationError(
+                f"{character} is {character.get_status_display()}: only an Unfinished "
+                "character can be edited.",
+                code="not_editable",
+            )
+        for name in form.sheet_fields:
+            setattr(character, name, form.cleaned_data[name])
+        character.temporary_willpower = character.willpower
+        character.full_clean(exclude=["owner", "chronicle", "xp", "version", "status"])
+        character.save(
+            update_fields=[*form.sheet_fields, "temporary_willpower"],
+            changed_by=by,
+            reason="Sheet edited by its player",
+        )
+    return character

@@ -1,0 +1,117 @@
+"""Forms of the player pages."""
+
+from typing import cast
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+from django.db import connection, transaction
+
+# Advisory lock class of sign-ups (two-key form: apart from tg's one-key command locks).
+SIGNUP_LOCK_CLASS = 0x7467
+
+
+class SignupForm(UserCreationForm):
+    """A new account: username, e-mail (for password resets and notices), password twice."""
+
+    email = forms.EmailField(
+        help_text="For password resets and notices of your storytellers' decisions."
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        # One account per address: a password reset mails a link for every account of the
+        # address, so a second account would hand its reset link to the first one's owner.
+        email = self.cleaned_data["email"]
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "An account with this e-mail address already exists. Sign in with it (or "
+                "reset its password), then open the invitation again.",
+                code="email_taken",
+            )
+        return email
+
+    def save_once(self):
+        """Create the account, unless another one took the address since ``clean_email``
+        looked (``ValidationError`` on the email, nothing created). On PostgreSQL the
+        look and the insert hold a lock per address, so two sign-ups at the same moment
+        cannot both pass."""
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                        [SIGNUP_LOCK_CLASS, self.cleaned_data["email"].lower()],
+                    )
+            self.clean_email()
+            return self.save()
+
+
+class ReportPeriodForm(forms.Form):
+    """The period of the chronicle's XP report."""
+
+    PERIODS = [("3", "Last 3 months"), ("6", "Last 6 months"), ("12", "Last 12 months")]
+    PERIODS += [("24", "Last 24 months"), ("all", "Since the chronicle began")]
+
+    months = forms.ChoiceField(label="Period", choices=PERIODS, initial="12", required=False)
+
+    def chosen(self) -> str:
+        """The period's value: the one asked for if valid, else 12 months."""
+        return (self.cleaned_data.get("months") if self.is_valid() else None) or "12"
+
+    def months_or_none(self) -> int | None:
+        """The number of months chosen, None for all time."""
+        chosen = self.chosen()
+        return None if chosen == "all" else int(chosen)
+
+
+class PersonField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_username()
+
+
+class AuditFilterForm(forms.Form):
+    """The filters of a chronicle's audit page (all optional; GET)."""
+
+    character: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Every character"
+    )
+    person = PersonField(label="Who acted", queryset=None, required=False, empty_label="Anyone")
+    kind = forms.ChoiceField(required=False)
+    start = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, data, *, characters, people, kinds):
+        super().__init__(data)
+        cast(forms.ModelChoiceField, self.fields["character"]).queryset = characters
+        cast(forms.ModelChoiceField, self.fields["person"]).queryset = people
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [("", "Every kind"), *kinds]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            self.add_error("end", "“To” must not be before “From”.")
+        return cleaned
+
+    def filters(self):
+        """The filters that are valid (an invalid one is shown as an error and ignored)."""
+        from game.queries.audit import AuditFilters
+
+        self.is_valid()
+        data = self.cleaned_data
+        character, person = data.get("character"), data.get("person")
+        return AuditFilters(
+            character_id=character.pk if character else None,
+            person_id=person.pk if person else None,
+            kind=data.get("kind") or None,
+            start=data.get("start"),
+            end=data.get("end") if "end" not in self.errors else None,
+        )

@@ -1,0 +1,445 @@
+"""Player pages: dashboard, XP (spend, withdraw, history), scenes, chronicles, invitations.
+
+Every object is fetched through ``game.permissions`` (404 outside the user's scope);
+every change goes through the XP operations or ``game.operations.lifecycle``; every POST
+redirects (post-redirect-get) with a message saying what happened or why not.
+"""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Prefetch, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from characters.models import Character, CharacterChange, Status
+from characters.traits import XP_TRAITS
+from game import permissions
+from game.models import (
+    Chronicle,
+    ChronicleMembership,
+    Invitation,
+    LedgerKind,
+    Scene,
+    SpendStatus,
+    STRelationship,
+    XPLedgerEntry,
+    XPSpendingRequest,
+)
+from game.operations import xp
+from game.operations.costs import trait_cost
+from game.pages.forms import SignupForm
+from game.queries import with_xp_figures
+from notifications.forms import NotificationPreferencesForm
+from notifications.models import NotificationPreferences
+
+
+def _errors(error) -> str:
+    return " ".join(getattr(error, "messages", None) or [str(error)])
+
+
+# --- Dashboard ---------------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    characters = with_xp_figures(
+        Character.objects.filter(owner=user).select_related("chronicle").order_by("name")
+    )
+    mine = Q(character__owner=user)
+    pending = (
+        XPSpendingRequest.objects.filter(mine, status=SpendStatus.PENDING)
+        .select_related("character")
+        .order_by("created_at")
+    )
+    decisions = (
+        XPSpendingRequest.objects.filter(mine)
+        .decisions()
+        .select_related("character", "decided_by")[:10]
+    )
+    returned = (
+        CharacterChange.objects.filter(
+            character__owner=user, field="status", new__in=[Status.APPROVED, Status.UNFINISHED]
+        )
+        .exclude(changed_by=user)
+        .exclude(changed_by__isnull=True)
+        .select_related("character", "changed_by")
+        .order_by("-changed_at", "-pk")[:5]
+    )
+    awaiting = (
+        Scene.objects.filter(participants__owner=user, finished=True, xp_given=False)
+        .select_related("chronicle")
+        .distinct()
+        .order_by("-finished_at")[:10]
+    )
+    chronicles = Chronicle.objects.visible_to(user).order_by("name")
+    return render(
+        request,
+        "game/dashboard.html",
+        {
+            "characters": characters,
+            "pending": pending,
+            "decisions": decisions,
+            "returned": returned,
+            "awaiting": awaiting,
+            "chronicles": chronicles,
+            "now": timezone.now(),
+        },
+    )
+
+
+# --- Spending ----------------------------------------------------------------------------
+
+
+def _spend_options(character):
+    """Every XP trait with its rating, next rating, price, affordability and open request."""
+    pending = {r.trait_name: r for r in character.xp_requests.filter(status=SpendStatus.PENDING)}
+    options = []
+    for spec in XP_TRAITS.values():
+        rating = getattr(character, spec.name)
+        option = {
+            "spec": spec,
+            "rating": rating,
+            "pending": pending.get(spec.name),
+            "at_max": rating >= spec.maximum,
+        }
+        if not option["at_max"]:
+            option["new"] = rating + 1
+            option["price"] = trait_cost(spec.name, rating)
+            option["short"] = max(0, option["price"] - character.xp)
+        options.append(option)
+    return options
+
+
+@login_required
+def spend(request, pk):
+    """GET: the traits and their prices, or (``?trait=``) the confirm step. POST: spend."""
+    character = permissions.own_character(request.user, pk)
+    if request.method == "POST":
+        trait = request.POST.get("trait", "")
+        try:
+            request_ = xp.spend_xp(character=character, trait_name=trait)
+        except ValidationError as error:
+            if error.code == "already_pending":
+                messages.info(request, _errors(error))
+            else:
+                messages.error(request, _errors(error))
+            return redirect("xp-spend", pk=character.pk)
+        messages.success(
+            request,
+            f"Requested {request_.trait_display} {request_.current_value} → "
+            f"{request_.new_value} for {request_.cost} XP; {character.xp} XP left. "
+            "A storyteller will decide.",
+        )
+        return redirect(character)
+    if character.status != Status.APPROVED:
+        messages.warning(
+            request,
+            f"{character} is {character.get_status_display()}: only approved characters spend XP.",
+        )
+        return redirect(character)
+    options = _spend_options(character)
+    chosen = request.GET.get("trait")
+    if chosen:
+        option = next((o for o in options if o["spec"].name == chosen), None)
+        if option is None:
+            raise Http404("No such trait.")
+        return render(
+            request,
+            "game/spend_confirm.html",
+            {
+                "character": character,
+                "option": option,
+                "after": character.xp - option.get("price", 0),
+            },
+        )
+    groups = [
+        ("Attributes", [o for o in options if o["spec"].category == "attribute"]),
+        ("Abilities", [o for o in options if o["spec"].category == "ability"]),
+        ("Willpower", [o for o in options if o["spec"].category == "willpower"]),
+    ]
+    return render(request, "game/spend.html", {"character": character, "groups": groups})
+
+
+@login_required
+@require_POST
+def withdraw(request, pk, request_id):
+    character = permissions.own_character(request.user, pk, model=Character)
+    try:
+        withdrawn = xp.withdraw_xp_spend(
+            character=character, request_id=request_id, by=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(
+            request,
+            f"Withdrew the request for {withdrawn.trait_display}; {withdrawn.cost} XP came back.",
+        )
+    return redirect(character)
+
+
+# --- XP history --------------------------------------------------------------------------
+
+
+def _history(character):
+    entries = list(
+        XPLedgerEntry.objects.filter(character=character)
+        .select_related("scene", "spend_request", "created_by")
+        .order_by("created_at", "pk")
+    )
+    balance = 0
+    for entry in entries:
+        balance += entry.amount
+        entry.balance = balance  # type: ignore[attr-defined]  # shown as the running balance
+    return entries, balance
+
+
+@login_required
+def history(request, pk):
+    character, full = permissions.character_for(request.user, pk, model=Character)
+    if not full:
+        raise PermissionDenied("Only the player and the chronicle's storytellers see the XP.")
+    entries, balance = _history(character)
+    totals = {kind.label: 0 for kind in LedgerKind}
+    for entry in entries:
+        totals[LedgerKind(entry.kind).label] += entry.amount
+    return render(
+        request,
+        "game/history.html",
+        {
+            "character": character,
+            "entries": list(reversed(entries)),
+            "totals": totals,
+            "ledger": balance,
+            "matches": balance == character.xp,
+        },
+    )
+
+
+@login_required
+def history_csv(request, pk):
+    character, full = permissions.character_for(request.user, pk, model=Character)
+    if not full:
+        raise PermissionDenied("Only the player and the chronicle's storytellers see the XP.")
+    entries, _ = _history(character)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"xp-history-{character.pk}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(["date", "kind", "amount", "balance", "scene", "request", "by", "note"])
+    for entry in entries:
+        writer.writerow(
+            [
+                entry.created_at.isoformat(),
+                entry.kind,
+                entry.amount,
+                entry.balance,
+                _cell(entry.scene.name if entry.scene else ""),
+                _cell(str(entry.spend_request) if entry.spend_request else ""),
+                _cell(entry.created_by.get_username() if entry.created_by else ""),
+                _cell(entry.note),
+            ]
+        )
+    return response
+
+
+def _cell(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# --- Scenes and chronicles ---------------------------------------------------------------
+
+
+@login_required
+def my_scenes(request):
+    user = request.user
+    scenes = (
+        Scene.objects.filter(participants__owner=user)
+        .distinct()
+        .select_related("chronicle", "gameline")
+        .prefetch_related(
+            Prefetch("participants", queryset=Character.objects.order_by("name")),
+            Prefetch(
+                "xp_entries",
+                queryset=XPLedgerEntry.objects.filter(kind=LedgerKind.AWARD),
+                to_attr="awards",
+            ),
+        )
+        .order_by("-date_played", "-created_at")
+    )
+    rows = []
+    for scene in scenes:
+        awarded = {entry.character_id: entry.amount for entry in scene.awards}
+        cast = [(c, awarded.get(c.pk), c.owner_id == user.pk) for c in scene.participants.all()]
+        rows.append((scene, cast))
+    return render(request, "game/my_scenes.html", {"rows": rows})
+
+
+@login_required
+def chronicle(request, pk):
+    chronicle = permissions.chronicle_for(request.user, pk)
+    roster = (
+        Character.objects.filter(chronicle=chronicle)
+        .exclude(status=Status.UNFINISHED)
+        .select_related("owner")
+        .order_by("name")
+    )
+    storytellers = (
+        STRelationship.objects.filter(chronicle=chronicle)
+        .select_related("user", "gameline")
+        .order_by("gameline__name", "user__username")
+    )
+    return render(
+        request,
+        "game/chronicle.html",
+        {
+            "chronicle": chronicle,
+            "roster": roster,
+            "storytellers": storytellers,
+            "members": ChronicleMembership.objects.filter(chronicle=chronicle).count(),
+            "is_storyteller": permissions.is_storyteller(request.user, chronicle),
+            "is_head": permissions.is_head_storyteller(request.user, chronicle),
+        },
+    )
+
+
+# --- Invitations -------------------------------------------------------------------------
+
+
+def invitation(request, token):
+    """Accept an invitation: a new person creates an account; a signed-in one joins."""
+    invitation = get_object_or_404(Invitation.objects.select_related("chronicle"), token=token)
+    if invitation.state != "open":
+        return render(
+            request, "game/invitation_closed.html", {"invitation": invitation}, status=410
+        )
+    chronicle = invitation.chronicle
+    if request.user.is_authenticated:
+        if request.method == "POST":
+            joined = _accept(invitation, request.user)
+            if joined:
+                messages.success(request, f"Welcome to {chronicle}!")
+            else:
+                messages.info(request, f"You already belong to {chronicle}.")
+            return redirect("chronicle", pk=chronicle.pk)
+        return render(request, "game/invitation_join.html", {"invitation": invitation})
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                # One transaction: if the link was used a moment ago, no account is left.
+                user = form.save_once()
+                _accept(invitation, user)
+        except ValidationError as taken:
+            form.add_error("email", taken)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to {chronicle}, {user.get_username()}!")
+            return redirect("chronicle", pk=chronicle.pk)
+    return render(request, "game/invitation_signup.html", {"invitation": invitation, "form": form})
+
+
+def _accept(invitation: Invitation, user) -> bool:
+    """Use the invitation once (locked), making ``user`` a member. False if already one."""
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.state != "open":
+            raise PermissionDenied("This invitation was used or revoked a moment ago.")
+        _, created = ChronicleMembership.objects.get_or_create(
+            user=user, chronicle_id=locked.chronicle_id
+        )
+        if created:
+            locked.used_by = user
+            locked.used_at = timezone.now()
+            locked.save(update_fields=["used_by", "used_at"])
+    return created
+
+
+@login_required
+def invitations(request, pk):
+    """The head storyteller's invitation links: create, list, revoke."""
+    chronicle = permissions.chronicle_for(request.user, pk)
+    if not permissions.is_head_storyteller(request.user, chronicle):
+        raise PermissionDenied("Only the head storyteller manages invitations.")
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            asked = request.POST.get("revoke", "")
+            revoked = (
+                Invitation.objects.filter(
+                    chronicle=chronicle, pk=int(asked), used_at__isnull=True
+                ).update(revoked_at=timezone.now())
+                if asked.isascii() and asked.isdigit() and len(asked) <= 18
+                else 0
+            )
+            messages.success(request, "Invitation revoked." if revoked else "Nothing to revoke.")
+            return redirect("invitations", pk=chronicle.pk)
+        note = request.POST.get("note", "").strip()
+        limit = Invitation._meta.get_field("note").max_length or 200
+        if len(note) > limit:
+            messages.error(
+                request,
+                f"No invitation was created: the note is {len(note)} characters long, at most "
+                f"{limit}.",
+            )
+        else:
+            created = Invitation.objects.create(
+                chronicle=chronicle, created_by=request.user, note=note
+            )
+            link = request.build_absolute_uri(created.get_absolute_url())
+            messages.success(request, f"New invitation link: {link}")
+        return redirect("invitations", pk=chronicle.pk)
+    listed = Invitation.objects.filter(chronicle=chronicle).select_related("used_by")[:50]
+    return render(
+        request,
+        "game/invitations.html",
+        {
+            "chronicle": chronicle,
+            "invitations": [(i, request.build_absolute_uri(i.get_absolute_url())) for i in listed],
+        },
+    )
+
+
+# --- Accounts ----------------------------------------------------------------------------
+
+
+def signup(request):
+    """Open registration, when TG_OPEN_REGISTRATION is on; otherwise 404."""
+    from django.conf import settings
+
+    if not settings.TG_OPEN_REGISTRATION:
+        raise Http404("Accounts are created through invitations.")
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = form.save_once()
+        except ValidationError as taken:
+            form.add_error("email", taken)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome, {user.get_username()}!")
+            return redirect("dashboard")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+def account(request):
+    memberships = Chronicle.objects.visible_to(request.user).order_by("name")
+    notifications = NotificationPreferencesForm(
+        instance=NotificationPreferences.current(request.user)
+    )
+    return render(
+        request,
+        "registration/account.html",
+        {"chronicles": memberships, "notifications": notifications},
+    )

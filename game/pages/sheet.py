@@ -1,0 +1,175 @@
+"""Character pages: create, edit while Unfinished, the sheet, and status actions.
+
+Views stay thin: they find the object through ``game.permissions`` (404 outside the
+user's scope), call ``game.operations.lifecycle`` or the XP operations, turn a refusal into
+a message, and redirect (post-redirect-get).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from characters.models import CharacterChange, Human, Status
+from characters.summary import creation_summary
+from characters.traits import ABILITIES, ATTRIBUTES, WILLPOWER
+from game import permissions
+from game.models import Chronicle, SpendStatus, XPLedgerEntry
+from game.operations import lifecycle
+from game.pages.sheet_forms import NewCharacterForm, SheetForm, VersionForm
+from game.pages.storyteller import ADJUSTMENT_KEPT
+from game.queries import with_xp_figures
+
+# The action buttons a sheet offers, by target status: (label, button style, confirm?).
+ACTIONS = {
+    Status.SUBMITTED: ("Submit for approval", "primary", False),
+    Status.UNFINISHED: ("Withdraw the submission", "outline-secondary", False),
+    Status.APPROVED: ("Approve", "success", False),
+    Status.RETIRED: ("Retire", "outline-danger", True),
+    Status.DECEASED: ("Mark deceased", "outline-danger", True),
+}
+# From Retired, "Approved" means coming back into play: asked to confirm like leaving it.
+RETURN_TO_PLAY = ("Bring back into play", "outline-success", True)
+
+
+def _action(character, status) -> tuple[str, str, bool]:
+    if character.status == Status.RETIRED and status == Status.APPROVED:
+        return RETURN_TO_PLAY
+    return ACTIONS[status]
+
+
+def _errors(error: ValidationError | PermissionDenied) -> str:
+    return " ".join(getattr(error, "messages", None) or [str(error)])
+
+
+@login_required
+def create(request):
+    chronicles = Chronicle.objects.visible_to(request.user).order_by("name")
+    if not chronicles.exists():
+        messages.info(request, "Join a chronicle first: ask its storyteller for an invitation.")
+        return redirect("dashboard")
+    initial = {"chronicle": request.GET.get("chronicle")}
+    form = NewCharacterForm(request.POST or None, chronicles=chronicles, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        character = Human.objects.create(
+            name=form.cleaned_data["name"],
+            concept=form.cleaned_data["concept"],
+            chronicle=form.cleaned_data["chronicle"],
+            owner=request.user,
+            status=Status.UNFINISHED,
+        )
+        messages.success(request, f"{character} was created. Fill in the dots, then submit it.")
+        return redirect("character-edit", pk=character.pk)
+    return render(request, "characters/create.html", {"form": form})
+
+
+@login_required
+def edit(request, pk):
+    character = permissions.own_character(request.user, pk)
+    if character.status != Status.UNFINISHED:
+        messages.warning(
+            request,
+            f"{character} is {character.get_status_display()}: only an Unfinished character "
+            "can be edited.",
+        )
+        return redirect(character)
+    form = SheetForm(request.POST or None, instance=character)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lifecycle.save_sheet(form=form, by=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{character}'s sheet was saved.")
+            return redirect(character)
+    context = {"character": character, "form": form, "summary": creation_summary(character)}
+    if form.is_bound and form.is_valid():
+        preview = Human(**{name: form.cleaned_data[name] for name in form.sheet_fields})
+        context["summary"] = creation_summary(preview)
+    return render(request, "characters/edit.html", context)
+
+
+def _trait_rows(character, specs):
+    groups: dict[str, list] = {}
+    for spec in specs:
+        groups.setdefault(spec.group, []).append((spec, getattr(character, spec.name)))
+    return [(group.capitalize(), rows) for group, rows in groups.items()]
+
+
+@login_required
+def sheet(request, pk):
+    character, full = permissions.character_for(request.user, pk)
+    if not full:
+        return render(request, "characters/card.html", {"character": character})
+    figures = with_xp_figures(Human.objects.filter(pk=character.pk)).values(
+        "xp_earned", "xp_spent", "pending_count", "pending_cost"
+    )[0]
+    moves = permissions.status_moves(request.user, character)
+    actions = [(status, *_action(character, status)) for status in Status.values if status in moves]
+    context = {
+        "character": character,
+        "attributes": _trait_rows(character, ATTRIBUTES),
+        "abilities": _trait_rows(character, ABILITIES),
+        "willpower": WILLPOWER,
+        "figures": figures,
+        "pending": character.xp_requests.filter(status=SpendStatus.PENDING).order_by("created_at"),
+        "recent": XPLedgerEntry.objects.filter(character=character)
+        .select_related("scene", "spend_request", "created_by")
+        .order_by("-created_at", "-pk")[:5],
+        "is_owner": character.owner_id == request.user.pk,
+        "is_storyteller": permissions.is_storyteller(request.user, character.chronicle_id),
+        # A refused XP adjustment's input, shown once more (game.pages.storyteller.adjust).
+        "adjustment": request.session.pop(ADJUSTMENT_KEPT.format(character.pk), None) or {},
+        "history": CharacterChange.objects.filter(character=character)
+        .select_related("changed_by")
+        .order_by("-changed_at", "-pk")[:20],
+        "actions": actions,
+        "summary": creation_summary(character)
+        if character.status in (Status.UNFINISHED, Status.SUBMITTED)
+        else None,
+    }
+    return render(request, "characters/sheet.html", context)
+
+
+@login_required
+def status_confirm(request, pk, status):
+    """The confirmation page of a move that cannot be taken back lightly (retire, die)."""
+    character, _ = permissions.character_for(request.user, pk)
+    if status not in permissions.status_moves(request.user, character):
+        raise PermissionDenied("You cannot make this change.")
+    label, style, _ = _action(character, status)
+    pending = character.xp_requests.filter(status=SpendStatus.PENDING).count()
+    return render(
+        request,
+        "characters/status_confirm.html",
+        {
+            "character": character,
+            "status": status,
+            "label": label,
+            "style": style,
+            "pending": pending,
+            "form": VersionForm(initial={"version": character.version}),
+        },
+    )
+
+
+@login_required
+@require_POST
+def change_status(request, pk, status):
+    character, _ = permissions.character_for(request.user, pk)
+    form = VersionForm(request.POST)
+    version = form.cleaned_data["version"] if form.is_valid() else None
+    if version is None:
+        messages.error(request, "The form was incomplete; nothing changed. Try again.")
+        return redirect(character)
+    old = character.status
+    try:
+        lifecycle.change_status(
+            character_id=character.pk, status=status, by=request.user, version=version
+        )
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(request, f"{character} was {lifecycle.describe_move(old, status)}.")
+    return redirect(character)

@@ -1,0 +1,780 @@
+"""Storyteller pages: dashboard, spend queue with batch decisions, request page, character
+approval queue, scenes and awards, and the storyteller actions on a sheet.
+
+Only chronicles the user storytells appear (``game.permissions``). Every decision goes
+through the XP operations or ``game.operations.lifecycle``: pages never write XP or traits.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import cast
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Min, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from characters.models import Character, Human, Status
+from characters.summary import creation_summary
+from characters.traits import XP_TRAITS
+from game import permissions
+from game.models import (
+    Chronicle,
+    Gameline,
+    LedgerKind,
+    Scene,
+    SpendStatus,
+    STRelationship,
+    XPLedgerEntry,
+    XPSpendingRequest,
+)
+from game.operations import lifecycle, xp
+from game.queries import current_rating
+
+
+def _errors(error) -> str:
+    return " ".join(getattr(error, "messages", None) or [str(error)])
+
+
+def _storyteller_only(user) -> None:
+    if not Chronicle.objects.storytold_by(user).exists():
+        raise Http404("Not a storyteller.")
+
+
+def _queue(user):
+    """Pending requests of the chronicles ``user`` storytells that ``user`` may decide
+    (not their own characters'), with the rating now."""
+    qs = (
+        XPSpendingRequest.objects.filter(status=SpendStatus.PENDING)
+        .filter(permissions.to_decide_q(user, "character__"))
+        .annotate(rating=current_rating())
+    )
+    if not permissions.is_superuser(user):
+        qs = qs.filter(permissions.storyteller_q(user, "character__chronicle__"))
+    return qs.select_related("character", "character__owner", "character__chronicle")
+
+
+# --- Dashboard --------------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    _storyteller_only(user)
+    chronicles = Chronicle.objects.storytold_by(user).order_by("name")
+    pending = (
+        _queue(user)
+        .values("character__chronicle")
+        .annotate(count=Count("pk"), oldest=Min("created_at"))
+    )
+    pending = {row["character__chronicle"]: row for row in pending}
+    submitted = dict(
+        permissions.characters_to_decide(Character.objects.filter(status=Status.SUBMITTED), user)
+        .values("chronicle")
+        .annotate(n=Count("pk"))
+        .values_list("chronicle", "n")
+    )
+    awaiting = dict(
+        Scene.objects.filter(chronicle__in=chronicles, finished=True, xp_given=False)
+        .values("chronicle")
+        .annotate(n=Count("pk"))
+        .values_list("chronicle", "n")
+    )
+    recent = (
+        XPSpendingRequest.objects.filter(character__chronicle__in=chronicles)
+        .decisions()
+        # Decided last by someone else (a reversal is its reverser's decision).
+        .filter(Q(last_decided_by_id__isnull=True) | ~Q(last_decided_by_id=user.pk))
+        .select_related("character", "decided_by")[:10]
+    )
+    now = timezone.now()
+    rows = [
+        {
+            "chronicle": chronicle,
+            "pending": pending.get(chronicle.pk, {}).get("count", 0),
+            "oldest": pending.get(chronicle.pk, {}).get("oldest"),
+            "submitted": submitted.get(chronicle.pk, 0),
+            "awaiting": awaiting.get(chronicle.pk, 0),
+        }
+        for chronicle in chronicles
+    ]
+    return render(request, "game/st/dashboard.html", {"rows": rows, "recent": recent, "now": now})
+
+
+# --- Spend queue and batch decisions -----------------------------------------------------
+
+
+class QueueFilter(forms.Form):
+    chronicle = forms.ModelChoiceField(
+        queryset=Chronicle.objects.none(), required=False, empty_label="All my chronicles"
+    )
+    player = forms.CharField(required=False, max_length=150)
+    trait = forms.ChoiceField(required=False)
+    older_than = forms.IntegerField(
+        required=False, min_value=0, max_value=3650, label="Waiting at least (days)"
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        chronicle_field = cast(forms.ModelChoiceField, self.fields["chronicle"])
+        chronicle_field.queryset = Chronicle.objects.storytold_by(user).order_by("name")
+        cast(forms.ChoiceField, self.fields["trait"]).choices = [("", "Any trait")] + [
+            (spec.name, spec.label) for spec in XP_TRAITS.values()
+        ]
+
+    def apply(self, queryset):
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        if data["chronicle"]:
+            queryset = queryset.filter(character__chronicle=data["chronicle"])
+        if data["player"]:
+            queryset = queryset.filter(character__owner__username__icontains=data["player"])
+        if data["trait"]:
+            queryset = queryset.filter(trait_name=data["trait"])
+        if data["older_than"]:
+            limit = timezone.now() - timedelta(days=data["older_than"])
+            queryset = queryset.filter(created_at__lte=limit)
+        return queryset
+
+
+@dataclass
+class BatchSummary:
+    """What a batch decision did, one request at a time."""
+
+    done: list = field(default_factory=list)
+    already: list = field(default_factory=list)
+    stale: list = field(default_factory=list)
+    refused: list = field(default_factory=list)
+
+    def lines(self, verb: str) -> list[str]:
+        """One clause per outcome, without a final full stop (the page joins them)."""
+        parts = []
+        if self.done:
+            parts.append(f"{len(self.done)} {verb}")
+        for request, message in self.already:
+            parts.append(f"{request.character}'s {request.trait_display}: {message.rstrip('.')}")
+        if self.stale:
+            names = ", ".join(f"{r.character}'s {r.trait_display}" for r in self.stale)
+            parts.append(f"{len(self.stale)} stale, left pending: {names} (deny them)")
+        for request, message in self.refused:
+            parts.append(f"{request.character}'s {request.trait_display}: {message.rstrip('.')}")
+        return parts
+
+
+def decide_requests(*, user, request_ids, approve: bool, reason: str = "") -> BatchSummary:
+    """Approve or deny each request in its own transaction; one refusal never blocks the
+    others. Requests outside ``user``'s chronicles are ignored (they do not exist here)."""
+    summary = BatchSummary()
+    requests = XPSpendingRequest.objects.filter(pk__in=request_ids).select_related("character")
+    if not permissions.is_superuser(user):
+        requests = requests.filter(permissions.storyteller_q(user, "character__chronicle__"))
+    for request in sorted(requests, key=lambda r: r.pk):
+        try:
+            if approve:
+                xp.approve_xp_spend(
+                    character=request.character,
+                    request_id=request.pk,
+                    trait_property_name=request.trait_name,
+                    new_value=request.new_value,
+                    approver=user,
+                )
+            else:
+                xp.deny_xp_spend(
+                    character=request.character,
+                    request_id=request.pk,
+                    approver=user,
+                    reason=reason,
+                )
+        except ValidationError as error:
+            if error.code == "already_processed":
+                summary.already.append((request, _errors(error)))
+            elif error.code == "stale_request":
+                summary.stale.append(request)
+            else:
+                summary.refused.append((request, _errors(error)))
+        except PermissionDenied as error:
+            summary.refused.append((request, _errors(error)))
+        else:
+            summary.done.append(request)
+    return summary
+
+
+@login_required
+def queue(request):
+    user = request.user
+    _storyteller_only(user)
+    if request.method == "POST":
+        return _decide_from_form(request, redirect_to=reverse("st-queue"))
+    filters = QueueFilter(request.GET or None, user=user)
+    rows = filters.apply(_queue(user)).order_by("created_at", "pk")[:200]
+    return render(
+        request,
+        "game/st/queue.html",
+        {
+            "filters": filters,
+            "rows": rows,
+            "now": timezone.now(),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _decide_from_form(request, *, redirect_to: str):
+    action = request.POST.get("action")
+    ids = [int(pk) for pk in request.POST.getlist("request") if pk.isdigit()]
+    reason = request.POST.get("reason", "").strip()
+    back = request.POST.get("back", "")
+    target = redirect_to + (f"?{back}" if back else "")
+    if action not in ("approve", "deny"):
+        messages.error(request, "Choose Approve or Deny.")
+        return redirect(target)
+    if not ids:
+        messages.warning(request, "Select at least one request.")
+        return redirect(target)
+    if action == "deny" and not reason:
+        messages.error(request, "Give a reason to deny: the player reads it. Nothing changed.")
+        return redirect(target)
+    summary = decide_requests(
+        user=request.user, request_ids=ids, approve=action == "approve", reason=reason
+    )
+    lines = summary.lines("approved" if action == "approve" else "denied")
+    level = messages.SUCCESS if summary.done and len(lines) == 1 else messages.WARNING
+    messages.add_message(request, level, "; ".join(lines) + "." if lines else "Nothing to do.")
+    return redirect(target)
+
+
+# --- One request ---------------------------------------------------------------------------
+
+
+@login_required
+def request_page(request, pk):
+    user = request.user
+    spend = get_object_or_404(
+        XPSpendingRequest.objects.filter(
+            character__in=Character.objects.visible_to(user)
+        ).select_related("character", "character__owner", "decided_by", "price_set_by"),
+        pk=pk,
+    )
+    character = spend.character
+    if not permissions.is_storyteller(user, character.chronicle_id):
+        raise PermissionDenied("Only the chronicle's storytellers decide requests.")
+    if request.method == "POST":
+        if request.POST.get("action") == "reverse":
+            try:
+                xp.reverse_approval(
+                    character=character,
+                    request_id=spend.pk,
+                    by=user,
+                    reason=request.POST.get("reason", "").strip(),
+                )
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, _errors(error))
+            else:
+                messages.success(request, "The approval was reversed and its XP refunded.")
+            return redirect("st-request", pk=spend.pk)
+        return _decide_from_form(request, redirect_to=reverse("st-request", args=[spend.pk]))
+    human = Human.objects.filter(pk=character.pk).first()
+    rating = getattr(human, spend.trait_name, None) if human else None
+    spec = XP_TRAITS.get(spend.trait_name)
+    ledger = (
+        XPLedgerEntry.objects.filter(character=character)
+        .select_related("created_by", "scene")
+        .order_by("-created_at", "-pk")[:8]
+    )
+    refund = spend.ledger_entries.filter(kind=LedgerKind.REFUND).select_related("created_by")
+    return render(
+        request,
+        "game/st/request.html",
+        {
+            "spend": spend,
+            "character": character,
+            "rating": rating,
+            "spec": spec,
+            "stale": spend.status == SpendStatus.PENDING and rating != spend.current_value,
+            "ledger": ledger,
+            "refund": refund.first(),
+            "own": character.owner_id == user.pk and not settings.TG_ALLOW_SELF_DECISIONS,
+            "is_head": permissions.is_head_storyteller_of(user, character.chronicle_id),
+        },
+    )
+
+
+# --- Character approval queue --------------------------------------------------------------
+
+
+@login_required
+def approvals(request):
+    user = request.user
+    _storyteller_only(user)
+    submitted = (
+        permissions.characters_to_decide(Human.objects.filter(status=Status.SUBMITTED), user)
+        .select_related("owner", "chronicle")
+        .order_by("updated_at", "pk")
+    )
+    rows = [(character, creation_summary(character)) for character in submitted[:50]]
+    return render(request, "game/st/approvals.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def approval_decision(request, pk):
+    character, full = permissions.character_for(request.user, pk)
+    if not full:
+        raise PermissionDenied("Only the chronicle's storytellers decide characters.")
+    approve = request.POST.get("action") == "approve"
+    try:
+        lifecycle.change_status(
+            character_id=character.pk,
+            status=Status.APPROVED if approve else Status.UNFINISHED,
+            by=request.user,
+            version=_int(request.POST.get("version")),
+            reason=request.POST.get("note", ""),
+        )
+    except ValidationError as error:
+        messages.error(request, f"{character}: {_errors(error)}")
+    else:
+        verb = "approved" if approve else "returned to its player"
+        messages.success(request, f"{character} was {verb}.")
+    return redirect("st-approvals")
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- Storyteller actions on a sheet ----------------------------------------------------------
+
+
+class AdjustForm(forms.Form):
+    amount = forms.IntegerField(
+        min_value=-xp.MAX_ADJUSTMENT,
+        max_value=xp.MAX_ADJUSTMENT,
+        help_text="Positive gives XP, negative takes it (never below 0).",
+    )
+    reason = forms.CharField(
+        max_length=500, help_text="Kept in the XP history; the player sees it."
+    )
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise ValidationError("An adjustment of 0 changes nothing.")
+        return amount
+
+
+@login_required
+@require_POST
+def adjust(request, pk):
+    character, full = permissions.character_for(request.user, pk, model=Character)
+    if not full or not permissions.is_storyteller(request.user, character.chronicle_id):
+        raise PermissionDenied("Only the chronicle's storytellers adjust XP.")
+    form = AdjustForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
+        messages.error(request, f"Nothing changed. {errors}")
+        _keep_adjustment(request, character)
+        return redirect(character)
+    try:
+        balance = xp.add_xp(
+            character=character,
+            amount=form.cleaned_data["amount"],
+            by=request.user,
+            note=form.cleaned_data["reason"],
+        )
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _errors(error))
+        _keep_adjustment(request, character)
+    else:
+        messages.success(
+            request, f"{form.cleaned_data['amount']:+d} XP for {character}: {balance} XP now."
+        )
+    return redirect(character)
+
+
+ADJUSTMENT_KEPT = "tg:adjustment:{}"
+
+
+def _keep_adjustment(request, character) -> None:
+    """A refused adjustment's typed amount and reason, for the sheet to show once more
+    (the sheet pops them): the storyteller corrects them instead of typing them again."""
+    request.session[ADJUSTMENT_KEPT.format(character.pk)] = {
+        "amount": request.POST.get("amount", "")[:12],
+        "reason": request.POST.get("reason", "")[:500],
+    }
+
+
+@login_required
+@require_POST
+def restore_willpower(request, pk):
+    character, _ = permissions.character_for(request.user, pk)
+    try:
+        lifecycle.restore_willpower(
+            character_id=character.pk, by=request.user, version=_int(request.POST.get("version"))
+        )
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(request, f"{character}'s temporary willpower was restored.")
+    return redirect(character)
+
+
+# --- Scenes -------------------------------------------------------------------------------
+
+
+class ParticipantsField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} ({obj.chronicle})"
+
+
+SCENE_DAYS_AHEAD = 366  # a scene may be created for a session planned up to a year ahead
+
+
+class SceneForm(forms.ModelForm):
+    """A scene of a chronicle the user storytells; participants only from that chronicle,
+    Approved, and the game line one the user may run."""
+
+    class Meta:
+        model = Scene
+        fields = ["chronicle", "gameline", "name", "date_played", "participants"]
+        widgets = {
+            "date_played": forms.DateInput(attrs={"type": "date"}),
+            "participants": forms.CheckboxSelectMultiple,
+        }
+        field_classes = {"participants": ParticipantsField}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        chronicles = Chronicle.objects.storytold_by(user).order_by("name")
+        cast(forms.ModelChoiceField, self.fields["chronicle"]).queryset = chronicles
+        gameline = cast(forms.ModelChoiceField, self.fields["gameline"])
+        gameline.queryset = Gameline.objects.order_by("name")
+        gameline.required = False
+        participants = cast(forms.ModelMultipleChoiceField, self.fields["participants"])
+        participants.queryset = (
+            Character.objects.filter(chronicle__in=chronicles, status=Status.APPROVED)
+            .select_related("chronicle")
+            .order_by("chronicle__name", "name")
+        )
+        participants.required = False
+
+    def clean_date_played(self):
+        played = self.cleaned_data.get("date_played")
+        today = timezone.localdate()
+        if played and played > today + timedelta(days=SCENE_DAYS_AHEAD):
+            raise ValidationError(
+                f"{played:%Y-%m-%d} is more than a year from now: check the date (a scene "
+                "may be planned ahead, up to a year)."
+            )
+        return played
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        chronicle = cleaned.get("chronicle")
+        if chronicle is None:
+            return cleaned
+        probe = Scene(chronicle=chronicle, gameline=cleaned.get("gameline"))
+        if not _may_run(self.user, probe):
+            self.add_error(
+                "gameline",
+                "You storytell other game lines of this chronicle: choose one of yours.",
+            )
+        strangers = [
+            c.name for c in cleaned.get("participants") or [] if c.chronicle_id != chronicle.pk
+        ]
+        if strangers:
+            self.add_error(
+                "participants",
+                f"Only characters of {chronicle} can take part: {', '.join(strangers)} "
+                "belong to another chronicle.",
+            )
+        return cleaned
+
+
+def _may_run(user, scene: Scene) -> bool:
+    """May ``user`` run a scene of this chronicle and game line (before it exists)?"""
+    if permissions.is_superuser(user) or scene.chronicle.head_st_id == user.pk:
+        return True
+    lines = STRelationship.objects.filter(user=user, chronicle=scene.chronicle)
+    if scene.gameline_id is None:
+        return lines.exists()
+    return lines.filter(gameline=scene.gameline).exists()
+
+
+def _scene_for(user, pk) -> Scene:
+    scene = get_object_or_404(
+        Scene.objects.filter(chronicle__in=Chronicle.objects.storytold_by(user)).select_related(
+            "chronicle", "gameline", "xp_awarded_by"
+        ),
+        pk=pk,
+    )
+    if not permissions.may_run_scene(user, scene):
+        raise PermissionDenied("This scene belongs to a game line you do not storytell.")
+    return scene
+
+
+@login_required
+def scenes(request):
+    _storyteller_only(request.user)
+    runnable = (
+        permissions.scenes_run_by(Scene.objects.all(), request.user)
+        .select_related("chronicle", "gameline")
+        .annotate(cast=Count("participants"))
+        .order_by("xp_given", "finished", "-date_played", "-created_at")
+    )
+    return render(request, "game/st/scenes.html", {"scenes": runnable[:100]})
+
+
+@login_required
+def scene_edit(request, pk=None):
+    user = request.user
+    _storyteller_only(user)
+    scene = _scene_for(user, pk) if pk else None
+    if scene is not None and scene.xp_given:
+        messages.info(request, f"XP for “{scene}” was awarded: it can no longer change.")
+        return redirect("st-scene-award", pk=scene.pk)
+    form = SceneForm(request.POST or None, instance=scene, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                saved = form.save()
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Scene “{saved}” was saved.")
+            return redirect("st-scenes")
+    return render(request, "game/st/scene_form.html", {"form": form, "scene": scene})
+
+
+@login_required
+@require_POST
+def scene_finish(request, pk):
+    scene = _scene_for(request.user, pk)
+    if not scene.finished:
+        scene.finished = True
+        scene.save(update_fields=["finished"])
+        messages.success(request, f"“{scene}” is finished: its XP can be awarded.")
+    return redirect("st-scene-award", pk=scene.pk)
+
+
+@login_required
+def scene_award(request, pk):
+    """Default amount, per-participant overrides, a preview, then one award."""
+    user = request.user
+    scene = _scene_for(user, pk)
+    maximum: int = settings.TG_MAX_SCENE_XP
+    participants = list(scene.participants.select_related("owner").order_by("name"))
+    if scene.xp_given:
+        if request.method == "POST":
+            messages.info(request, _errors(xp.already_awarded(scene)))
+        entries = {
+            e.character_id: e
+            for e in XPLedgerEntry.objects.filter(scene=scene, kind=LedgerKind.AWARD)
+        }
+        rows = [(c, entries.get(c.pk)) for c in participants]
+        return render(request, "game/st/award_done.html", {"scene": scene, "rows": rows})
+    data = request.POST if request.method == "POST" else request.GET
+    errors: list[str] = []
+    default = _xp_amount(data.get("default"), "XP for everyone", maximum, errors, fallback=1)
+    plan = []
+    for character in participants:
+        override = data.get(f"xp_{character.pk}", "")
+        amount = _xp_amount(override, character.name, maximum, errors, fallback=default)
+        active = character.status == Status.APPROVED
+        own = character.owner_id == user.pk and not settings.TG_ALLOW_SELF_DECISIONS
+        plan.append(
+            {
+                "character": character,
+                "override": override,
+                "amount": amount if active and not own else 0,
+                "note": "" if active else "not in play: no XP",
+            }
+        )
+        if own and active:
+            plan[-1]["note"] = "your own character: another storyteller awards it"
+    for error in errors:
+        messages.error(request, error)
+    if request.method == "POST" and data.get("confirm") and errors:
+        messages.error(request, "Nothing was awarded: correct the amounts and preview again.")
+    elif request.method == "POST" and data.get("confirm"):
+        if not scene.finished:
+            messages.error(request, f"“{scene}” is not finished yet.")
+            return redirect("st-scene-award", pk=scene.pk)
+        try:
+            count = xp.award_scene_xp(
+                scene=scene,
+                character_awards={row["character"].pk: row["amount"] for row in plan},
+                by=user,
+            )
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, _errors(error))
+        else:
+            total = sum(row["amount"] for row in plan)
+            messages.success(request, f"Awarded {total} XP to {count} character(s).")
+        return redirect("st-scene-award", pk=scene.pk)
+    return render(
+        request,
+        "game/st/award.html",
+        {
+            "scene": scene,
+            "plan": plan,
+            "default": default,
+            "choices": range(0, maximum + 1),
+            # A refused plan is not offered for awarding: it is corrected and previewed.
+            "previewing": request.method == "POST" and not errors,
+        },
+    )
+
+
+def _xp_amount(value, label: str, maximum: int, errors: list[str], *, fallback: int) -> int:
+    """A whole number of XP from 0 to ``maximum``; ``fallback`` when empty. Anything else
+    (the page only offers that range) is named in ``errors`` and never clamped into it."""
+    text = (value or "").strip()
+    if not text:
+        return fallback
+    if text.isascii() and text.isdigit() and len(text) <= 6 and int(text) <= maximum:
+        return int(text)
+    shown = text if len(text) <= 20 else text[:20] + "…"
+    errors.append(f"{label}: “{shown}” is not a whole number of XP from 0 to {maximum}.")
+    return fallback
+
+
+# --- The chronicle's storytellers (head storyteller) -----------------------------------------
+
+
+def _head_only(user, pk) -> Chronicle:
+    chronicle = permissions.chronicle_for(user, pk)
+    if not permissions.is_head_storyteller(user, chronicle):
+        raise PermissionDenied("Only the head storyteller manages the chronicle's storytellers.")
+    return chronicle
+
+
+@login_required
+def storytellers(request, pk):
+    """Add or remove assistant storytellers per game line; hand the head role over."""
+    user = request.user
+    chronicle = _head_only(user, pk)
+    if request.method == "POST":
+        try:
+            message = _storyteller_action(request.POST, chronicle, user)
+        except ValidationError as error:
+            messages.error(request, f"Nothing changed: {_errors(error)}")
+        else:
+            messages.success(request, message)
+            if not permissions.is_head_storyteller(user, Chronicle.objects.get(pk=pk)):
+                return redirect("chronicle", pk=pk)
+        return redirect("storytellers", pk=pk)
+    relations = (
+        STRelationship.objects.filter(chronicle=chronicle)
+        .select_related("user", "gameline")
+        .order_by("gameline__name", "user__username")
+    )
+    return render(
+        request,
+        "game/st/storytellers.html",
+        {
+            "chronicle": chronicle,
+            "relations": relations,
+            "gamelines": Gameline.objects.order_by("name"),
+        },
+    )
+
+
+def _user_named(username: str):
+    from django.contrib.auth import get_user_model
+
+    name = username.strip()
+    if not name:
+        raise ValidationError("Type the account name (the name they sign in with).")
+    found = get_user_model().objects.filter(username=name, is_active=True).first()
+    if found is None:
+        shown = name if len(name) <= 40 else name[:39] + "…"
+        raise ValidationError(f"There is no active account named “{shown}”.")
+    return found
+
+
+def _storyteller_action(data, chronicle: Chronicle, by) -> str:
+    from game.models import StorytellerAction, record_storyteller_change
+
+    action = data.get("action")
+    with transaction.atomic():
+        # One head change at a time: lock the chronicle row.
+        chronicle = Chronicle.objects.select_for_update().get(pk=chronicle.pk)
+        if action == "add":
+            user = _user_named(data.get("username", ""))
+            gameline = Gameline.objects.filter(pk=_int(data.get("gameline")) or 0).first()
+            if gameline is None:
+                raise ValidationError("Choose a game line.")
+            if user.pk == chronicle.head_st_id:
+                raise ValidationError(
+                    f"{user} is the head storyteller: they storytell every game line of "
+                    f"{chronicle} already."
+                )
+            _, created = STRelationship.objects.get_or_create(
+                user=user, chronicle=chronicle, gameline=gameline
+            )
+            if not created:
+                raise ValidationError(f"{user} already storytells {gameline} here.")
+            record_storyteller_change(
+                chronicle=chronicle,
+                user=user,
+                action=StorytellerAction.ADDED,
+                by=by,
+                gameline=gameline,
+            )
+            return f"{user} now storytells {gameline} in {chronicle}."
+        if action == "remove":
+            relation = (
+                STRelationship.objects.filter(
+                    chronicle=chronicle, pk=_int(data.get("relation")) or 0
+                )
+                .select_related("user", "gameline")
+                .first()
+            )
+            if relation is None:
+                raise ValidationError("That storyteller relationship no longer exists.")
+            if relation.user_id == chronicle.head_st_id:
+                raise ValidationError(
+                    "The head storyteller cannot remove themself; hand the head role over first."
+                )
+            relation.delete()
+            record_storyteller_change(
+                chronicle=chronicle,
+                user=relation.user,
+                action=StorytellerAction.REMOVED,
+                by=by,
+                gameline=relation.gameline,
+            )
+            return f"{relation.user} no longer storytells {relation.gameline} in {chronicle}."
+        if action == "transfer":
+            user = _user_named(data.get("username", ""))
+            if data.get("confirm", "").strip() != chronicle.name:
+                raise ValidationError(
+                    f"Type the chronicle's name, “{chronicle.name}”, to confirm the transfer."
+                )
+            if user.pk == chronicle.head_st_id:
+                raise ValidationError(f"{user} is already the head storyteller.")
+            previous = chronicle.head_st
+            chronicle.head_st = user
+            chronicle.save(update_fields=["head_st"])
+            record_storyteller_change(
+                chronicle=chronicle,
+                user=user,
+                action=StorytellerAction.HEAD_TRANSFERRED,
+                by=by,
+                note=f"previous head storyteller: {previous}",
+            )
+            return f"{user} is now the head storyteller of {chronicle}."
+    raise ValidationError("Unknown action.")

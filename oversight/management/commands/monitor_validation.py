@@ -1,0 +1,189 @@
+"""``monitor_validation``: is tg healthy? Measured, judged, remembered, alerted.
+
+The work lives in ``oversight.monitoring``; this command parses the options, picks the
+output and turns the verdict into an exit status for cron and monitoring agents:
+0 healthy, 1 degraded or critical, 2 could not check (usage, settings, a database that
+cannot be read or holds none of tg's tables).
+
+Django's system checks are not run first: a monitoring-settings mistake must read as
+"could not check" (2, one line naming the key), not as a ``SystemCheckError`` (1, which
+cron would take for "degraded").
+
+One run at a time: on PostgreSQL a run holds an advisory lock from the first read to the
+last write. Two runs started together (the hourly and the daily timer at 09:00, or two
+instances' cron) would both read the alert memory before either wrote it and send the same
+alert twice; with the lock the second waits for the first, then finds the alert sent.
+"""
+
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, OperationalError, connection
+
+from core.locks import advisory_lock_holder
+from core.schema import no_tg_tables_message
+from oversight.management.options import add_indent_argument, parse_indent
+from oversight.monitoring import build_report
+from oversight.monitoring.alerting import notify
+from oversight.monitoring.config import MAX_PERIOD_HOURS, validate
+from oversight.monitoring.render import render_json, render_text
+from oversight.monitoring.retention import prune_operation_records
+from oversight.monitoring.snapshots import save_snapshot
+
+EXIT_UNHEALTHY = 1
+EXIT_USAGE = 2
+# pg_advisory_lock key held by a monitor_validation run ("tg" 0x7467; 0004 is --fix's).
+MONITOR_LOCK_KEY = 0x7467_0005
+LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a wait cut short by lock_timeout
+
+
+@contextmanager
+def one_run_at_a_time(wait_seconds: int):
+    """Hold the monitor's advisory lock (PostgreSQL) for the block, waiting at most
+    ``wait_seconds`` for another run to release it; otherwise exit 2 having done nothing.
+
+    A session lock, not a transaction one: the run writes in several short transactions
+    (the snapshot, then the retention batches). It ends with the session if the process
+    dies. SQLite (development only) has no such lock.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [MONITOR_LOCK_KEY])
+        held = cursor.fetchone()[0]
+        if not held and wait_seconds:
+            cursor.execute(f"SET lock_timeout = {int(wait_seconds) * 1000}")
+            try:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [MONITOR_LOCK_KEY])
+                held = True
+            except OperationalError as error:
+                if getattr(error.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+                    raise
+            finally:
+                cursor.execute("RESET lock_timeout")
+        if not held:
+            holder = advisory_lock_holder(cursor, MONITOR_LOCK_KEY)
+            who = f" (PostgreSQL backend pid {holder})" if holder else ""
+            raise CommandError(
+                f"Another monitor_validation run holds the lock{who} and did not finish "
+                f"within {wait_seconds} s; this run measured, stored and sent nothing.",
+                returncode=EXIT_USAGE,
+            )
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [MONITOR_LOCK_KEY])
+        except DatabaseError:
+            pass  # the connection is gone or its transaction failed: the session ends the lock
+
+
+def parse_period(value: str) -> int:
+    """``--period`` as a whole number of hours from 1 to ``MAX_PERIOD_HOURS``."""
+    try:
+        hours = int(value)
+    except (TypeError, ValueError):
+        hours = 0
+    if not 1 <= hours <= MAX_PERIOD_HOURS or str(value).strip() != str(hours):
+        raise CommandError(
+            f"--period must be a whole number of hours from 1 to {MAX_PERIOD_HOURS}, "
+            f"not {value!r}.",
+            returncode=EXIT_USAGE,
+        )
+    return hours
+
+
+class Command(BaseCommand):
+    requires_system_checks = []
+
+    help = (
+        "Report tg's health over the last --period hours: data integrity, XP activity and "
+        "operations, scene awards, characters. Exit 0 healthy, 1 degraded/critical, 2 error."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            dest="as_json",
+            help="Print the report as one JSON document on one line, nothing else (schema: "
+            "docs/deployment/monitor_report.schema.json).",
+        )
+        add_indent_argument(parser)
+        parser.add_argument(
+            "--alert",
+            action="store_true",
+            help="Email and/or post to the webhook when unhealthy (with a cooldown), and a "
+            "recovery notice when healthy again after an alert.",
+        )
+        parser.add_argument(
+            "--period",
+            default="24",
+            metavar="HOURS",
+            help="Hours to look back for activity and operations (1 to 87840, default 24).",
+        )
+        parser.add_argument(
+            "--verbose",
+            action="store_true",
+            help="Also list the rows behind each integrity count and the slowest operations.",
+        )
+
+    def handle(
+        self,
+        *args,
+        as_json: bool,
+        alert: bool,
+        period: str,
+        verbose: bool,
+        indent: str,
+        **options,
+    ):
+        hours = parse_period(period)
+        spaces = parse_indent(indent, as_json=as_json)
+        try:
+            validate()
+            refusal = no_tg_tables_message()
+            if refusal:
+                raise CommandError(refusal, returncode=EXIT_USAGE)
+            with one_run_at_a_time(settings.TG_MONITOR_LOCK_WAIT_SECONDS):
+                report = build_report(period_hours=hours, verbose=verbose)
+                notification = notify(report.data) if alert else None
+                save_snapshot(report.data, notification)
+                prune_operation_records()
+        except ImproperlyConfigured as exc:
+            raise CommandError(f"settings: {exc}", returncode=EXIT_USAGE) from None
+        except DatabaseError as exc:
+            text = str(exc).strip()
+            reason = text.splitlines()[0] if text else type(exc).__name__
+            raise CommandError(
+                f"cannot read the database: {reason}", returncode=EXIT_USAGE
+            ) from None
+        if as_json:
+            data = report.data
+            if notification is not None:
+                data = {**data, "notification": notification.as_dict()}
+            self.stdout.write(render_json(data, indent=spaces))
+        else:
+            self.stdout.write(
+                render_text(
+                    report.data,
+                    integrity=report.integrity,
+                    slowest=report.slowest,
+                    notification=notification,
+                )
+            )
+        if notification is not None:
+            for failure in notification.failures:
+                if failure.channel == "none":
+                    self.stderr.write(f"alert not sent: {failure.detail}")
+                else:
+                    self.stderr.write(f"alert {failure.channel} failed: {failure.detail}")
+        if not report.healthy:
+            raise CommandError(
+                f"tg is {report.status} (health score {report.data['health_score']}/100)",
+                returncode=EXIT_UNHEALTHY,
+            )
