@@ -16,8 +16,6 @@ import pytest
 import time_machine
 from django.conf import settings
 
-from tests import password_for
-
 pytest_plugins = ["tests.browser", "tests.serving"]
 
 # Sync Playwright runs an asyncio event loop on the main thread from the first browser test
@@ -108,16 +106,11 @@ def base_url(live_server) -> str:
 
 
 @pytest.fixture
-def make_user(db, django_user_model):
-    def make(username, **extra):
-        return django_user_model.objects.create_user(
-            username=username,
-            password=password_for(username),
-            email=f"{username}@example.test",
-            **extra,
-        )
+def make_user(db):
+    """``make_user("ada", is_staff=True)``: ``tests.support.make_person``."""
+    from tests.support import make_person
 
-    return make
+    return make_person
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ edits go through the model's state machine, so an illegal move is a form error t
 names the allowed targets.
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
@@ -22,6 +24,7 @@ from characters.traits import (
     WILLPOWER,
 )
 from core.admin import GuardedAdmin, ReadOnlyAdmin
+from game import permissions
 
 XP_HELP = (
     "Read-only: XP changes only through ledgered operations (scene awards, spend "
@@ -53,7 +56,7 @@ def trait_rows(specs, suffix: str = "") -> list[tuple[str, dict]]:
     ]
 
 
-def human_fieldsets() -> list[tuple[str | None, dict]]:
+def human_fieldsets() -> list[Any]:
     """Character fields, then attributes and abilities by group, advantages and ages."""
     return [
         (None, {"fields": CHARACTER_FIELDS}),
@@ -90,7 +93,7 @@ class CharacterAdminBase(GuardedAdmin):
         return form
 
     def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
+        return permissions.sheets_visible_to(request.user, super().get_queryset(request))
 
     def save_fields(self, request, obj, fields) -> None:
         # Pending requests refunded by a retirement are decided by this admin user.

@@ -38,7 +38,7 @@ class StorytoldOnly(admin.ModelAdmin):
         qs = super().get_queryset(request)
         if permissions.is_superuser(request.user):
             return qs
-        chronicles = Chronicle.objects.storytold_by(request.user)
+        chronicles = permissions.storytold_by(request.user)
         return qs.filter(**{f"{self.chronicle_path}__in": chronicles})
 
 

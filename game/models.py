@@ -37,27 +37,6 @@ class Gameline(models.Model):
         return self.name
 
 
-class ChronicleQuerySet(models.QuerySet):
-    """Chronicles scoped to a user; the rules themselves live in ``game.permissions``."""
-
-    def storytold_by(self, user):
-        """Chronicles ``user`` storytells: as head storyteller or through an STRelationship."""
-        from game import permissions
-
-        return permissions.storytold_by(self, user)
-
-    def headed_by(self, user):
-        from game import permissions
-
-        return permissions.headed_by(self, user)
-
-    def visible_to(self, user):
-        """Chronicles ``user`` plays in, is a member of, or storytells."""
-        from game import permissions
-
-        return permissions.chronicles_visible_to(self, user)
-
-
 class Chronicle(models.Model):
     name = models.CharField(max_length=200)
     head_st = models.ForeignKey(
@@ -68,8 +47,6 @@ class Chronicle(models.Model):
     )
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = ChronicleQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

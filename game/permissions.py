@@ -27,15 +27,15 @@ answer 404 for them and never reveal that they exist.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
 
-if TYPE_CHECKING:
-    from characters.models import Character
-    from game.models import Chronicle, Scene
+from characters.models import Character, Human, Status
+from game.models import Chronicle, ChronicleMembership, Scene, STRelationship
 
 
 def is_signed_in(user) -> bool:
@@ -72,7 +72,6 @@ def storyteller_q(user, prefix: str = "") -> Q:
 
     ``prefix`` is the lookup path to the chronicle, e.g. ``"chronicle__"`` for characters.
     """
-    from game.models import STRelationship
 
     if not is_signed_in(user):
         return Q(pk__in=[])
@@ -83,8 +82,6 @@ def storyteller_q(user, prefix: str = "") -> Q:
 
 def member_q(user, prefix: str = "") -> Q:
     """Chronicles (through ``prefix``) where ``user`` is a member or owns a character."""
-    from characters.models import Character
-    from game.models import ChronicleMembership
 
     if not is_signed_in(user):
         return Q(pk__in=[])
@@ -94,36 +91,49 @@ def member_q(user, prefix: str = "") -> Q:
     return Q(Exists(membership)) | Q(Exists(owns))
 
 
+def scoped(queryset: QuerySet, user, rule: Callable[[], Q]) -> QuerySet:
+    """The one shape of every scoped queryset: nothing for someone not signed in,
+    everything for a superuser, else the rows ``rule()`` admits."""
+    if not is_signed_in(user):
+        return queryset.none()
+    if is_superuser(user):
+        return queryset
+    return queryset.filter(rule())
+
+
+def self_decisions_allowed() -> bool:
+    return bool(settings.TG_ALLOW_SELF_DECISIONS)
+
+
+def is_own(user, owner_id: int | None) -> bool:
+    """The self-decision rule, the one copy: may ``user`` not take a storyteller decision
+    (approve, deny, adjust, award, a storyteller's status move) on a character owned by
+    ``owner_id`` because it is their own? True when it is theirs and
+    ``TG_ALLOW_SELF_DECISIONS`` is off."""
+    return (
+        owner_id is not None
+        and owner_id == getattr(user, "pk", None)
+        and not self_decisions_allowed()
+    )
+
+
 # --- Chronicles ----------------------------------------------------------------------
 
 
-def storytold_by(queryset: QuerySet, user) -> QuerySet:
-    if not is_signed_in(user):
-        return queryset.none()
-    if is_superuser(user):
-        return queryset
-    return queryset.filter(storyteller_q(user))
+def storytold_by(user, queryset: QuerySet[Chronicle] | None = None) -> QuerySet[Chronicle]:
+    """Chronicles ``user`` storytells (head or assistant of any game line)."""
+    queryset = Chronicle.objects.all() if queryset is None else queryset
+    return scoped(queryset, user, lambda: storyteller_q(user))
 
 
-def headed_by(queryset: QuerySet, user) -> QuerySet:
-    if not is_signed_in(user):
-        return queryset.none()
-    if is_superuser(user):
-        return queryset
-    return queryset.filter(head_st=user)
-
-
-def chronicles_visible_to(queryset: QuerySet, user) -> QuerySet:
-    if not is_signed_in(user):
-        return queryset.none()
-    if is_superuser(user):
-        return queryset
-    return queryset.filter(storyteller_q(user) | member_q(user))
+def chronicles_visible_to(user, queryset: QuerySet[Chronicle] | None = None) -> QuerySet[Chronicle]:
+    """Chronicles ``user`` storytells or belongs to (a member, or the owner of a character)."""
+    queryset = Chronicle.objects.all() if queryset is None else queryset
+    return scoped(queryset, user, lambda: storyteller_q(user) | member_q(user))
 
 
 def is_storyteller(user, chronicle: Chronicle | int | None) -> bool:
     """Does ``user`` storytell this chronicle (head, an assistant of any line, superuser)?"""
-    from game.models import Chronicle
 
     if chronicle is None or not is_signed_in(user):
         return False
@@ -138,7 +148,6 @@ def is_head_storyteller(user, chronicle: Chronicle) -> bool:
 
 
 def is_head_storyteller_of(user, chronicle_id: int | None) -> bool:
-    from game.models import Chronicle
 
     if is_superuser(user):
         return True
@@ -150,25 +159,21 @@ def is_head_storyteller_of(user, chronicle_id: int | None) -> bool:
 # --- Characters ----------------------------------------------------------------------
 
 
-def sheets_visible_to(queryset: QuerySet, user) -> QuerySet:
+def sheets_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
     """Characters whose full sheet ``user`` may see: their own, and every character of a
     chronicle they storytell."""
-    if not is_signed_in(user):
-        return queryset.none()
-    if is_superuser(user):
-        return queryset
-    return queryset.filter(Q(owner=user) | storyteller_q(user, "chronicle__"))
+    queryset = Character.objects.all() if queryset is None else queryset
+    return scoped(queryset, user, lambda: Q(owner=user) | storyteller_q(user, "chronicle__"))
 
 
-def characters_listed_for(queryset: QuerySet, user) -> QuerySet:
+def characters_listed_for(user, queryset: QuerySet | None = None) -> QuerySet:
     """Characters ``user`` may at least see the public card of (name, concept, status,
     player): the full-sheet ones plus every character of a chronicle they belong to."""
-    if not is_signed_in(user):
-        return queryset.none()
-    if is_superuser(user):
-        return queryset
-    return queryset.filter(
-        Q(owner=user) | storyteller_q(user, "chronicle__") | member_q(user, "chronicle__")
+    queryset = Character.objects.all() if queryset is None else queryset
+    return scoped(
+        queryset,
+        user,
+        lambda: Q(owner=user) | storyteller_q(user, "chronicle__") | member_q(user, "chronicle__"),
     )
 
 
@@ -192,14 +197,12 @@ def decide(user, *, chronicle_id: int | None, owner_id: int | None, action: str)
         raise PermissionDenied(f"Sign in as a storyteller of the chronicle to {action}.")
     if not is_storyteller(user, chronicle_id):
         raise PermissionDenied(f"Only a storyteller of the character's chronicle may {action}.")
-    if owner_id is not None and owner_id == user.pk:
-        if not settings.TG_ALLOW_SELF_DECISIONS:
-            raise PermissionDenied(
-                f"You cannot {action} for your own character: another storyteller of the "
-                "chronicle decides."
-            )
-        return True
-    return False
+    if is_own(user, owner_id):
+        raise PermissionDenied(
+            f"You cannot {action} for your own character: another storyteller of the "
+            "chronicle decides."
+        )
+    return owner_id is not None and owner_id == user.pk
 
 
 def to_decide_q(user, prefix: str = "") -> Q:
@@ -207,7 +210,7 @@ def to_decide_q(user, prefix: str = "") -> Q:
     not their own characters (``prefix`` leads to the character), unless
     ``TG_ALLOW_SELF_DECISIONS`` is on. Queues, counts and badges use it, so that they
     list exactly what ``decide`` would let this user decide."""
-    if settings.TG_ALLOW_SELF_DECISIONS:
+    if self_decisions_allowed():
         return Q()
     return ~Q(**{f"{prefix}owner": user})
 
@@ -224,58 +227,67 @@ def characters_to_decide(queryset: QuerySet, user) -> QuerySet:
 # --- Scenes --------------------------------------------------------------------------
 
 
-def scenes_run_by(queryset: QuerySet, user) -> QuerySet:
+def scenes_run_by(user, queryset: QuerySet[Scene] | None = None) -> QuerySet[Scene]:
     """Scenes ``user`` may run (edit, finish, award): the head storyteller's chronicles,
-    and an assistant's for their game lines (a scene with no game line: any line)."""
-    from game.models import STRelationship
+    and an assistant's for their game lines (a scene with no game line: any line). The
+    same rule as ``may_run_scene``, as a filter."""
+    queryset = Scene.objects.all() if queryset is None else queryset
+    return scoped(queryset, user, lambda: _runs_scenes_q(user))
 
-    if not is_signed_in(user):
-        return queryset.none()
-    if is_superuser(user):
-        return queryset
+
+def _runs_scenes_q(user) -> Q:
     line = STRelationship.objects.filter(
         user=user, chronicle=OuterRef("chronicle_id"), gameline=OuterRef("gameline_id")
     )
     any_line = STRelationship.objects.filter(user=user, chronicle=OuterRef("chronicle_id"))
-    return queryset.filter(
-        Q(chronicle__head_st=user) | Q(Exists(line)) | Q(Exists(any_line), gameline__isnull=True)
-    )
+    return Q(chronicle__head_st=user) | Q(Exists(line)) | Q(Exists(any_line), gameline__isnull=True)
 
 
 def may_run_scene(user, scene: Scene) -> bool:
-    from game.models import Scene
-
+    """May ``user`` run ``scene`` (saved or not yet: its chronicle and game line decide)?
+    The head storyteller runs every scene of the chronicle; an assistant those of their
+    game lines, and a scene without a game line if they storytell any line there."""
     if not is_signed_in(user):
         return False
-    if is_superuser(user):
+    if is_superuser(user) or scene.chronicle.head_st_id == user.pk:
         return True
-    return scenes_run_by(Scene.objects.filter(pk=scene.pk), user).exists()
+    lines = STRelationship.objects.filter(user=user, chronicle_id=scene.chronicle_id)
+    if scene.gameline_id is None:
+        return lines.exists()
+    return lines.filter(gameline_id=scene.gameline_id).exists()
 
 
 # --- Character status moves ------------------------------------------------------------
 
 # Who may make which move (the state machine itself is characters.ALLOWED_TRANSITIONS).
-PLAYER_MOVES = {("Un", "Sub"), ("Sub", "Un"), ("Un", "Ret"), ("App", "Ret")}
-STORYTELLER_MOVES = {
-    ("Sub", "App"),
-    ("Sub", "Un"),
-    ("App", "Ret"),
-    ("App", "Dec"),
-    ("Ret", "App"),
+PLAYER_MOVES = {
+    (Status.UNFINISHED, Status.SUBMITTED),
+    (Status.SUBMITTED, Status.UNFINISHED),
+    (Status.UNFINISHED, Status.RETIRED),
+    (Status.APPROVED, Status.RETIRED),
 }
+STORYTELLER_MOVES = {
+    (Status.SUBMITTED, Status.APPROVED),
+    (Status.SUBMITTED, Status.UNFINISHED),
+    (Status.APPROVED, Status.RETIRED),
+    (Status.APPROVED, Status.DECEASED),
+    (Status.RETIRED, Status.APPROVED),
+}
+# Every role move is one the state machine allows (a test holds them to it). The one
+# move the machine allows that no role is offered, Submitted -> Retired, is left out
+# on purpose: a submitted character waits for its storyteller's answer; its player
+# takes it back to Unfinished first, then retires it.
 
 
 def status_moves(user, character: Character) -> set[str]:
     """The statuses ``user`` may move ``character`` to from where it is now."""
     if not is_signed_in(user):
         return set()
-    moves = set()
+    moves: set[str] = set()
     own = character.owner_id == user.pk
     if own:
         moves |= {new for old, new in PLAYER_MOVES if old == character.status}
-    if is_storyteller(user, character.chronicle_id) and (
-        not own or settings.TG_ALLOW_SELF_DECISIONS
-    ):
+    if is_storyteller(user, character.chronicle_id) and not is_own(user, character.owner_id):
         moves |= {new for old, new in STORYTELLER_MOVES if old == character.status}
     return moves
 
@@ -288,13 +300,10 @@ def character_for(user, pk: int, *, model=None):
 
     Returns ``(character, full)``: ``full`` tells whether the whole sheet may be shown.
     """
-    from django.shortcuts import get_object_or_404
-
-    from characters.models import Human
 
     model = model or Human
     character = get_object_or_404(
-        model.objects.listed_for(user).select_related("owner", "chronicle"), pk=pk
+        characters_listed_for(user, model.objects.select_related("owner", "chronicle")), pk=pk
     )
     return character, may_see_sheet(user, character)
 
@@ -310,13 +319,5 @@ def own_character(user, pk: int, *, model=None):
 
 def chronicle_for(user, pk: int):
     """A chronicle ``user`` belongs to or storytells, else 404."""
-    from django.shortcuts import get_object_or_404
 
-    from game.models import Chronicle
-
-    return get_object_or_404(Chronicle.objects.visible_to(user), pk=pk)
-
-
-def member_chronicles(queryset: QuerySet, user) -> QuerySet:
-    """Chronicles where ``user`` may create a character: member, storyteller, superuser."""
-    return chronicles_visible_to(queryset, user)
+    return get_object_or_404(chronicles_visible_to(user), pk=pk)

@@ -121,7 +121,7 @@ def waiting_for(user) -> Digest:
         waiting.pending, waiting.oldest_pending = row["count"], row["oldest"]
     scenes = Scene.objects.filter(chronicle_id__in=ids, finished=True, xp_given=False)
     for name, chronicle_id in (
-        permissions.scenes_run_by(scenes, user)
+        permissions.scenes_run_by(user, scenes)
         .order_by("finished_at", "name")
         .values_list("name", "chronicle_id")
     ):

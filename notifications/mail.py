@@ -21,6 +21,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from characters.models import Status
 from notifications.models import NotificationPreferences
 
 logger = logging.getLogger("tg.notifications")
@@ -108,7 +109,10 @@ def notify_decision(request_id: int, status: str) -> bool:
     )
 
 
-STATUS_DECISIONS = {("Sub", "App"): "approved", ("Sub", "Un"): "returned to Unfinished"}
+STATUS_DECISIONS: dict[tuple[str, str], str] = {
+    (Status.SUBMITTED, Status.APPROVED): "approved",
+    (Status.SUBMITTED, Status.UNFINISHED): "returned to Unfinished",
+}
 
 
 @_after_commit
@@ -137,7 +141,7 @@ def notify_status_decision(character_id: int, status: str) -> bool:
             "player": owner,
             "character": character,
             "verb": verb,
-            "approved": change.new == "App",
+            "approved": change.new == Status.APPROVED,
             "decider": change.changed_by,
             "note": change.reason,
             "sheet": site_url(character.get_absolute_url()),

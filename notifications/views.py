@@ -5,8 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from notifications.forms import NotificationPreferencesForm
-from notifications.models import NotificationPreferences
+from notifications.preferences import save_preferences
 
 
 @login_required
@@ -14,10 +13,9 @@ from notifications.models import NotificationPreferences
 def preferences(request):
     """Save the signed-in person's notification settings (their row is created now if
     they had none) and go back to the account page."""
-    current, _ = NotificationPreferences.objects.get_or_create(user=request.user)
-    form = NotificationPreferencesForm(request.POST, instance=current)
+    form = save_preferences(user=request.user, data=request.POST)
     if form.is_valid():
-        saved = form.save()
+        saved = form.instance
         chosen = [
             label
             for on, label in ((saved.decisions, "decisions"), (saved.digest, "daily digest"))

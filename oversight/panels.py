@@ -326,7 +326,7 @@ class Operations:
     slowest: list[SlowRow]
 
 
-def _label(choices, value: str) -> str:
+def choice_label(choices, value: str) -> str:
     """The label of a recorded choice; the raw value if tg no longer knows it."""
     return choices(value).label if value in choices.values else value
 
@@ -339,8 +339,8 @@ def operations(hours: int, *, now: datetime) -> Operations:
     rows = [OperationRow(op.value, op.label, section[op.value]) for op in Operation]
     codes = [
         CodeRow(
-            operation=_label(Operation, row["operation"]),
-            outcome=_label(Outcome, row["outcome"]),
+            operation=choice_label(Operation, row["operation"]),
+            outcome=choice_label(Outcome, row["outcome"]),
             code=row["code"],
             count=row["count"],
         )
@@ -350,8 +350,8 @@ def operations(hours: int, *, now: datetime) -> Operations:
     slowest = [
         SlowRow(
             created_at=datetime.fromisoformat(row["created_at"]),
-            operation=_label(Operation, row["operation"]),
-            outcome=_label(Outcome, row["outcome"]),
+            operation=choice_label(Operation, row["operation"]),
+            outcome=choice_label(Outcome, row["outcome"]),
             code=row["code"],
             duration_ms=row["duration_ms"],
             character_id=row["character_id"],

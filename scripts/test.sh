@@ -15,7 +15,9 @@ if [ "${TG_SKIP_LINT:-0}" != 1 ]; then
     echo "==> ruff check and format"
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
-    echo "==> mypy (game, core; pyproject.toml)"
+    echo "==> import layers (lint-imports; contracts in pyproject.toml)"
+    "$VENV/bin/lint-imports" --no-cache
+    echo "==> mypy (every app; pyproject.toml)"
     env -u DATABASE_URL -u REDIS_URL "$VENV/bin/mypy"
 fi
 

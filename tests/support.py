@@ -18,6 +18,56 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
+# --- People and refusals ----------------------------------------------------------------
+
+
+def make_person(username: str, **extra):
+    """A user who signs in with ``tests.password_for(username)``; e-mail
+    ``USERNAME@example.test``. The ``make_user`` fixture and the browser worlds use it."""
+    from django.contrib.auth import get_user_model
+
+    from tests import password_for
+
+    return get_user_model().objects.create_user(
+        username=username,
+        password=password_for(username),
+        email=f"{username}@example.test",
+        **extra,
+    )
+
+
+def refused(call, code: str | None = None):
+    """The ``ValidationError`` that ``call()`` raises (its ``code`` checked when given)."""
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        call()
+    if code is not None:
+        assert info.value.code == code, info.value
+    return info.value
+
+
+# --- Waiting for another PostgreSQL backend ------------------------------------------------
+
+
+def wait_for_backend(sql: str, params=(), *, ready=bool, failure: str, timeout: float = 30):
+    """Poll ``sql`` (one value) until ``ready(value)``; return that value. For tests
+    that wait for another session to block on a lock, sleep in a trigger, and the like.
+    ``AssertionError(failure)`` after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is not None and ready(row[0]):
+            return row[0]
+        time.sleep(0.05)
+    raise AssertionError(failure)
+
+
 # --- The ledger ------------------------------------------------------------------------
 
 

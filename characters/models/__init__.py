@@ -8,6 +8,7 @@ from characters.models.character import (
     Character,
     ConcurrentEdit,
     Status,
+    status_label,
     status_repair,
 )
 from characters.models.history import CharacterChange, record_changes
@@ -23,5 +24,6 @@ __all__ = [
     "Human",
     "Status",
     "record_changes",
+    "status_label",
     "status_repair",
 ]

@@ -57,11 +57,10 @@ def status_repair():
         _repairing.reset(token)
 
 
-def _label(status: str) -> str:
-    try:
-        return Status(status).label
-    except ValueError:
-        return repr(status)
+def status_label(value: str | None) -> str:
+    """The one label of a status for people ("Approved" for "App"); an unknown stored
+    value (pre-constraint data) is shown as it is."""
+    return Status(value).label if value in Status.values else str(value)
 
 
 def transition_error(current: str, new: str) -> str | None:
@@ -78,13 +77,13 @@ def transition_error(current: str, new: str) -> str | None:
         return None
     if not allowed:
         return (
-            f"A character cannot go from {_label(current)} to {_label(new)}: "
-            f"{_label(current)} is final, no status change is allowed."
+            f"A character cannot go from {status_label(current)} to {status_label(new)}: "
+            f"{status_label(current)} is final, no status change is allowed."
         )
-    targets = ", ".join(_label(s) for s in Status.values if s in allowed)
+    targets = ", ".join(status_label(s) for s in Status.values if s in allowed)
     return (
-        f"A character cannot go from {_label(current)} to {_label(new)}. "
-        f"Allowed from {_label(current)}: {targets}."
+        f"A character cannot go from {status_label(current)} to {status_label(new)}. "
+        f"Allowed from {status_label(current)}: {targets}."
     )
 
 
@@ -118,22 +117,8 @@ def _leave_play(character_ids, status: str, by) -> None:
 
 
 class CharacterQuerySet(models.QuerySet):
-    """Every bulk write bumps ``version`` and respects the status state machine.
-
-    ``visible_to``/``listed_for`` scope characters to a user (rules in ``game.permissions``).
-    """
-
-    def visible_to(self, user):
-        """Characters whose full sheet ``user`` may see."""
-        from game import permissions
-
-        return permissions.sheets_visible_to(self, user)
-
-    def listed_for(self, user):
-        """Characters ``user`` may see at least the public card of."""
-        from game import permissions
-
-        return permissions.characters_listed_for(self, user)
+    """Every bulk write bumps ``version`` and respects the status state machine. (Which
+    characters a user may see is ``game.permissions``' answer, not the queryset's.)"""
 
     def update(self, **kwargs):
         """Bump ``version``; refuse status changes the state machine forbids (outside
@@ -399,10 +384,6 @@ class Character(models.Model):
         if lock:
             qs = qs.select_for_update()
         return qs.filter(pk=self.pk).values_list("status", "version").first()
-
-    @property
-    def allowed_statuses(self) -> list[str]:
-        return sorted(ALLOWED_TRANSITIONS.get(self.status, ()))
 
     # --- XP operations (implemented in game.operations.xp) ----------------------------------------
 

@@ -30,17 +30,18 @@ def dots(value, maximum, label="", new=None):
 @register.filter
 def change_text(change) -> str:
     """A history row for people: "Alertness: 2 → 3", "Status: Submitted → Approved"."""
-    from characters.models import Human, Status
+    from characters.models import Human, Status, status_label
 
     def shown(value):
         if value is None or value == "":
             return "—"
         if change.field == "status" and value in Status.values:
-            return Status(value).label
+            return status_label(value)
         return value
 
     try:
-        label = str(Human._meta.get_field(change.field).verbose_name).capitalize()
+        field = Human._meta.get_field(change.field)
+        label = str(getattr(field, "verbose_name", change.field)).capitalize()
     except FieldDoesNotExist:  # a field since removed: show its name as stored
         label = change.field
     return f"{label}: {shown(change.old)} → {shown(change.new)}"

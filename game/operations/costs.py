@@ -1,8 +1,9 @@
 """XP costs, World of Darkness 20th anniversary defaults.
 
 ``xp_cost(category, current)`` is the price of raising a trait one dot from
-``current``. Forms quote it to players; ``spend_xp`` itself takes whatever cost
-it is given (a storyteller may have agreed another price).
+``current``. tg computes every price from here: the spend page quotes it, and
+``spend_xp`` charges it (a different price needs ``price_set_by``, a storyteller of the
+chronicle; see ``game.operations.xp``).
 """
 
 from characters.traits import XP_TRAITS, Category

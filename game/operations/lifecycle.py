@@ -1,10 +1,11 @@
 """Moving a character through its statuses on someone's behalf, and editing its sheet.
 
-Views call these; they never save a character themselves. Each takes the character's
-row lock, refuses a stale form (the ``version`` the page was rendered with), asks
-``game.permissions`` who may do what, and saves through ``Character.save`` — which
-keeps the state machine, bumps the version and refunds Pending requests when the
-character leaves play.
+Views call these; they never save a character themselves. Each locks the character row
+and then its human row, in two statements (``game.operations.locks``, the order every XP
+operation takes them in), refuses a stale form (the ``version`` the page was rendered
+with), asks ``game.permissions`` who may do what, and saves through ``Character.save``
+— which keeps the state machine, bumps the version and refunds Pending requests when
+the character leaves play.
 """
 
 from functools import partial
@@ -13,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from characters.models import Character, ConcurrentEdit, Human, Status
+from game.operations.locks import lock_characters
 from notifications.mail import notify_status_decision
 
 VERBS = {
@@ -27,7 +29,14 @@ VERBS = {
 
 
 def _locked(character_id: int, version: int | None) -> Human:
-    character = Human.objects.select_for_update().filter(pk=character_id).first()
+    """The character, read once its character row and then its human row are locked.
+
+    Not ``Human.objects.select_for_update()``: that one statement locks the human row
+    first and deadlocks with an approval, which holds the character row and then wants
+    the human row.
+    """
+    row = lock_characters([character_id], humans=True).get(character_id)
+    character = row.human if row is not None else None
     if character is None:
         raise ValidationError("This character no longer exists.", code="unknown_character")
     if version is not None and character.version != version:

@@ -19,9 +19,12 @@ Lock order, the same everywhere so that two operations never deadlock:
    character row and then writes the human row;
 4. spending requests.
 
-Integrity repairs (``oversight.integrity``) and status changes (``Character.save``) take
-their locks in the same order. Every write of a character bumps its ``version``, so a
-form opened before an XP decision cannot save over it (``characters.ConcurrentEdit``).
+Steps 2 and 3 are ``game.operations.locks.lock_characters``: XP operations, scene
+awards, status changes (``game.operations.lifecycle``) and integrity repairs
+(``oversight.integrity``) all lock through it; ``Character.save`` and the bulk writes of
+``CharacterQuerySet`` lock the character rows, in primary-key order, before writing any
+human row. Every write of a character bumps its ``version``, so a form opened before an
+XP decision cannot save over it (``characters.ConcurrentEdit``).
 
 Refusals are ``ValidationError`` with a code (``docs/xp.md`` lists them) or
 ``PermissionDenied``; both are recorded as *rejected*, never as errors.
@@ -39,7 +42,7 @@ from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
-from characters.models import Character, Human, Status, record_changes
+from characters.models import Character, Human, Status, record_changes, status_label
 from characters.traits import XP_TRAITS, TraitSpec
 from core.models import Operation
 from core.records import recorded
@@ -47,6 +50,7 @@ from core.system import system_user
 from game import permissions
 from game.models import LedgerKind, Scene, SpendStatus, XPLedgerEntry, XPSpendingRequest
 from game.operations.costs import trait_cost
+from game.operations.locks import LockedRow, lock_characters
 from notifications.mail import notify_decision
 
 # The largest single storyteller adjustment; larger corrections are several entries.
@@ -112,46 +116,21 @@ def _trait(name) -> TraitSpec:
     return spec
 
 
-def _status_label(status: str) -> str:
-    try:
-        return Status(status).label
-    except ValueError:
-        return status
-
-
 def _when(moment: datetime | None) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "?"
 
 
 # --- Locks ---------------------------------------------------------------------------
 
-CHARACTER_COLUMNS = ("status", "xp", "name", "version", "owner_id", "chronicle_id")
 
-
-def _lock_character(character_id: int, trait: str | None = None) -> dict:
+def _lock_character(character_id: int, trait: str | None = None) -> LockedRow:
     """Lock the character row, then (for a trait) its ``characters_human`` row, and return
-    their values as read after the locks are held."""
-    row = (
-        Character.objects.filter(pk=character_id)
-        .order_by()
-        .select_for_update()
-        .values(*CHARACTER_COLUMNS)
-        .first()
-    )
+    their values as read after the locks are held (``game.operations.locks``)."""
+    row = lock_characters([character_id], humans=trait is not None).get(character_id)
     if row is None:
         raise _fail(f"Character {character_id} does not exist.", "unknown_character")
-    if trait is not None:
-        # A second statement, so it reads what committed while this one waited above.
-        rating = (
-            Human._base_manager.filter(pk=character_id)
-            .order_by()
-            .select_for_update()
-            .values_list(trait, flat=True)
-            .first()
-        )
-        if rating is None:
-            raise _fail("This character has no rated traits to raise.", "unknown_trait")
-        row[trait] = rating
+    if trait is not None and row.human is None:
+        raise _fail("This character has no rated traits to raise.", "unknown_trait")
     return row
 
 
@@ -184,14 +163,14 @@ def already_decided(request: XPSpendingRequest) -> ValidationError:
     )
 
 
-def _sync(character, row: dict, *, xp: int | None = None) -> None:
+def _sync(character, row: LockedRow, *, xp: int | None = None) -> None:
     """Bring the caller's instance up to date after an operation changed its row."""
     if xp is not None:
         character.xp = xp
         character._loaded_xp = xp
     # Only a copy that was current stays current: a stale copy must stay refusable.
-    if character.__dict__.get("version") == row["version"]:
-        character.version = row["version"] + 1
+    if character.__dict__.get("version") == row.version:
+        character.version = row.version + 1
 
 
 def _touch(character_id: int, now: datetime, **changes) -> None:
@@ -212,8 +191,8 @@ def record_starting_xp(character: Character) -> None:
 # --- Spend and withdraw --------------------------------------------------------------
 
 
-def price(character_row: dict, spec: TraitSpec) -> int:
-    return trait_cost(spec.name, character_row[spec.name])
+def price(character_row: LockedRow, spec: TraitSpec) -> int:
+    return trait_cost(spec.name, character_row.rating(spec.name))
 
 
 def spend_xp(
@@ -253,14 +232,14 @@ def spend_xp(
             raise _fail(f"{new_value!r} is not a rating.", "invalid_value", new_value=new_value)
         with transaction.atomic():
             row = _lock_character(character.pk, trait_name)
-            if row["status"] != Status.APPROVED:
+            if row.status != Status.APPROVED:
                 raise _fail(
-                    f"Only approved characters can spend XP; {row['name']} is "
-                    f"{_status_label(row['status'])}.",
+                    f"Only approved characters can spend XP; {row.name} is "
+                    f"{status_label(row.status)}.",
                     "character_not_active",
-                    status=row["status"],
+                    status=row.status,
                 )
-            current = row[trait_name]
+            current = row.rating(trait_name)
             target = current + 1 if new_value is None else new_value
             if target != current + 1 or not spec.in_range(target):
                 if current >= spec.maximum:
@@ -301,17 +280,17 @@ def spend_xp(
             else:
                 permissions.decide(
                     price_set_by,
-                    chronicle_id=row["chronicle_id"],
-                    owner_id=row["owner_id"],
+                    chronicle_id=row.chronicle_id,
+                    owner_id=row.owner_id,
                     action="agree an XP price",
                 )
                 agreed_by = price_set_by
-            if row["xp"] < cost:
+            if row.xp < cost:
                 raise _fail(
-                    f"Raising {spec.label} needs {cost} XP; {row['name']} has {row['xp']}.",
+                    f"Raising {spec.label} needs {cost} XP; {row.name} has {row.xp}.",
                     "insufficient_xp",
                     need=cost,
-                    have=row["xp"],
+                    have=row.xp,
                 )
             now = timezone.now()
             _touch(character.pk, now, xp=F("xp") - cost)
@@ -330,9 +309,9 @@ def spend_xp(
                 amount=-cost,
                 kind=LedgerKind.SPEND,
                 spend_request=request,
-                created_by_id=row["owner_id"],
+                created_by_id=row.owner_id,
             )
-        _sync(character, row, xp=row["xp"] - cost)
+        _sync(character, row, xp=row.xp - cost)
         return request
 
 
@@ -342,12 +321,12 @@ def withdraw_xp_spend(*, character: Character, request_id: int, by) -> XPSpendin
         request_id = _id(request_id, "request")
         with transaction.atomic():
             row = _lock_character(character.pk)
-            if not permissions.is_signed_in(by) or by.pk != row["owner_id"]:
+            if not permissions.is_signed_in(by) or by.pk != row.owner_id:
                 raise PermissionDenied("Only the character's player can withdraw its requests.")
             request = _lock_pending_request(character.pk, request_id)
             now = timezone.now()
             _refund(request, by=by, now=now, status=SpendStatus.WITHDRAWN, note="Withdrawn")
-        _sync(character, row, xp=row["xp"] + request.cost)
+        _sync(character, row, xp=row.xp + request.cost)
         return request
 
 
@@ -365,24 +344,24 @@ def approve_xp_spend(
             row = _lock_character(character.pk, spec.name)
             self_decided = permissions.decide(
                 approver,
-                chronicle_id=row["chronicle_id"],
-                owner_id=row["owner_id"],
+                chronicle_id=row.chronicle_id,
+                owner_id=row.owner_id,
                 action="approve XP spends",
             )
             request = _lock_pending_request(character.pk, request_id)
-            if row["status"] != Status.APPROVED:
+            if row.status != Status.APPROVED:
                 raise _fail(
-                    f"{row['name']} is {_status_label(row['status'])}: only an approved "
+                    f"{row.name} is {status_label(row.status)}: only an approved "
                     "character's requests can be approved (deny it to refund its cost).",
                     "character_not_active",
-                    status=row["status"],
+                    status=row.status,
                 )
             if spec.name != request.trait_name:
                 raise _fail(
                     f"This request raises {request.trait_display}, not {spec.label}.",
                     "invalid_value",
                 )
-            current = row[spec.name]
+            current = row.rating(spec.name)
             if current != request.current_value:
                 raise _fail(
                     f"{request.trait_display} is now {current}, but this request was made when "
@@ -432,8 +411,8 @@ def deny_xp_spend(
             row = _lock_character(character.pk)
             self_decided = permissions.decide(
                 approver,
-                chronicle_id=row["chronicle_id"],
-                owner_id=row["owner_id"],
+                chronicle_id=row.chronicle_id,
+                owner_id=row.owner_id,
                 action="deny XP spends",
             )
             request = _lock_pending_request(character.pk, request_id)
@@ -446,7 +425,7 @@ def deny_xp_spend(
                 self_decided=self_decided,
             )
             transaction.on_commit(partial(notify_decision, request.pk, SpendStatus.DENIED))
-        _sync(character, row, xp=row["xp"] + request.cost)
+        _sync(character, row, xp=row.xp + request.cost)
         return request
 
 
@@ -463,11 +442,11 @@ def reverse_approval(
             row = _lock_character(character.pk)
             self_decided = permissions.decide(
                 by,
-                chronicle_id=row["chronicle_id"],
-                owner_id=row["owner_id"],
+                chronicle_id=row.chronicle_id,
+                owner_id=row.owner_id,
                 action="reverse XP decisions",
             )
-            if not permissions.is_head_storyteller_of(by, row["chronicle_id"]):
+            if not permissions.is_head_storyteller_of(by, row.chronicle_id):
                 raise PermissionDenied("Only the head storyteller may reverse a decision.")
             request = (
                 XPSpendingRequest.objects.select_for_update()
@@ -482,7 +461,7 @@ def reverse_approval(
                     f"{request.status.lower()}.",
                     "invalid_request",
                 )
-            rating = _lock_character(character.pk, request.trait_name)[request.trait_name]
+            rating = _lock_character(character.pk, request.trait_name).rating(request.trait_name)
             if rating != request.new_value:
                 raise _fail(
                     f"{request.trait_display} is {rating} now, not {request.new_value}: "
@@ -512,7 +491,7 @@ def reverse_approval(
             )
             transaction.on_commit(partial(notify_decision, request.pk, SpendStatus.REVERSED))
         setattr(character, request.trait_name, request.current_value)
-        _sync(character, row, xp=row["xp"] + request.cost)
+        _sync(character, row, xp=row.xp + request.cost)
         return request
 
 
@@ -628,16 +607,16 @@ def add_xp(*, character: Character, amount: int, by=None, note: str = "") -> int
             if by is not None:
                 self_decided = permissions.decide(
                     by,
-                    chronicle_id=row["chronicle_id"],
-                    owner_id=row["owner_id"],
+                    chronicle_id=row.chronicle_id,
+                    owner_id=row.owner_id,
                     action="adjust XP",
                 )
-            if row["xp"] + amount < 0:
+            if row.xp + amount < 0:
                 raise _fail(
-                    f"Cannot take {-amount} XP from {row['name']}, who has {row['xp']}.",
+                    f"Cannot take {-amount} XP from {row.name}, who has {row.xp}.",
                     "insufficient_xp",
                     need=-amount,
-                    have=row["xp"],
+                    have=row.xp,
                 )
             _touch(character.pk, timezone.now(), xp=F("xp") + amount)
             XPLedgerEntry.objects.create(
@@ -648,7 +627,7 @@ def add_xp(*, character: Character, amount: int, by=None, note: str = "") -> int
                 note=note,
                 self_decided=self_decided,
             )
-        _sync(character, row, xp=row["xp"] + amount)
+        _sync(character, row, xp=row.xp + amount)
         return character.xp
 
 
@@ -730,44 +709,39 @@ def award_scene_xp(*, scene: Scene, character_awards: Mapping, by=None) -> int:
                     "not_participant",
                 )
             # Lock in primary-key order: two awards sharing characters cannot deadlock.
-            rows = list(
-                Character.objects.select_for_update()
-                .filter(pk__in=ids)
-                .order_by("pk")
-                .values("pk", "name", "status", "owner_id")
-            )
-            inactive = [r["name"] for r in rows if awards[r["pk"]] and r["status"] != "App"]
+            rows = list(lock_characters(ids).values())
+            inactive = [r.name for r in rows if awards[r.pk] and r.status != Status.APPROVED]
             if inactive:
                 raise _fail(
                     f"Only approved characters receive scene XP: {', '.join(inactive)} "
                     "(give them 0 to leave them out).",
                     "character_not_active",
                 )
-            receiving = [r for r in rows if awards[r["pk"]] > 0]
-            own = [r["name"] for r in receiving if by is not None and r["owner_id"] == by.pk]
-            if own and not settings.TG_ALLOW_SELF_DECISIONS:
+            receiving = [r for r in rows if awards[r.pk] > 0]
+            own = [r.name for r in receiving if permissions.is_own(by, r.owner_id)]
+            if own:
                 raise PermissionDenied(
                     f"You cannot award XP to your own characters ({', '.join(own)}): another "
                     "storyteller of the chronicle does."
                 )
             now = timezone.now()
             if receiving:
-                Character.objects.filter(pk__in=[r["pk"] for r in receiving]).update(
+                Character.objects.filter(pk__in=[r.pk for r in receiving]).update(
                     xp=F("xp")
                     + Case(
-                        *(When(pk=r["pk"], then=Value(awards[r["pk"]])) for r in receiving),
+                        *(When(pk=r.pk, then=Value(awards[r.pk])) for r in receiving),
                         output_field=IntegerField(),
                     ),
                     updated_at=now,
                 )
                 XPLedgerEntry.objects.bulk_create(
                     XPLedgerEntry(
-                        character_id=r["pk"],
-                        amount=awards[r["pk"]],
+                        character_id=r.pk,
+                        amount=awards[r.pk],
                         kind=LedgerKind.AWARD,
                         scene_id=scene.pk,
                         created_by=by,
-                        self_decided=by is not None and r["owner_id"] == by.pk,
+                        self_decided=by is not None and r.owner_id == by.pk,
                     )
                     for r in receiving
                 )

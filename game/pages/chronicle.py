@@ -17,12 +17,12 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from characters.models import Character
+from core.ids import parse_id
 from game import permissions
 from game.models import Chronicle
 from game.pages import charts
+from game.pages.common import csv_cell
 from game.pages.forms import AuditFilterForm, ReportPeriodForm
-from game.pages.player import _cell
 from game.queries import audit
 from game.queries.report import chronicle_report
 
@@ -82,7 +82,7 @@ def report(request, pk):
 def _audit_filters(request, chronicle):
     form = AuditFilterForm(
         request.GET,
-        characters=Character.objects.visible_to(request.user)
+        characters=permissions.sheets_visible_to(request.user)
         .filter(chronicle=chronicle)
         .order_by("name", "pk"),
         people=audit.people(chronicle),
@@ -99,11 +99,7 @@ def audit_trail(request, pk):
     paginator = Paginator(cast(Any, log), AUDIT_PAGE_SIZE)
     asked = request.GET.get("page")
     page = paginator.get_page(asked)
-    shown_as_asked = (
-        asked is None
-        or not asked.strip()
-        or (asked.strip().isascii() and asked.strip().isdigit() and int(asked) == page.number)
-    )
+    shown_as_asked = asked is None or not asked.strip() or parse_id(asked) == page.number
     if not shown_as_asked:
         messages.warning(
             request,
@@ -142,11 +138,11 @@ def audit_csv(request, pk):
                 [
                     event.at.isoformat(),
                     event.kind,
-                    _cell(event.character),
-                    _cell(event.by),
-                    _cell(event.what),
+                    csv_cell(event.character),
+                    csv_cell(event.by),
+                    csv_cell(event.what),
                     "" if event.amount is None else event.amount,
-                    _cell(event.note),
+                    csv_cell(event.note),
                 ]
             )
 

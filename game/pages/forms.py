@@ -5,10 +5,6 @@ from typing import cast
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
-from django.db import connection, transaction
-
-# Advisory lock class of sign-ups (two-key form: apart from tg's one-key command locks).
-SIGNUP_LOCK_CLASS = 0x7467
 
 
 class SignupForm(UserCreationForm):
@@ -33,21 +29,6 @@ class SignupForm(UserCreationForm):
                 code="email_taken",
             )
         return email
-
-    def save_once(self):
-        """Create the account, unless another one took the address since ``clean_email``
-        looked (``ValidationError`` on the email, nothing created). On PostgreSQL the
-        look and the insert hold a lock per address, so two sign-ups at the same moment
-        cannot both pass."""
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-                        [SIGNUP_LOCK_CLASS, self.cleaned_data["email"].lower()],
-                    )
-            self.clean_email()
-            return self.save()
 
 
 class ReportPeriodForm(forms.Form):

@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 
 from characters.models import Character, Status
 from game import permissions
-from game.models import Chronicle, SpendStatus, XPSpendingRequest
+from game.models import SpendStatus, XPSpendingRequest
 
 
 class Navigation:
@@ -26,7 +26,7 @@ class Navigation:
 
     @cached_property
     def is_storyteller(self) -> bool:
-        return Chronicle.objects.storytold_by(self.user).exists()
+        return permissions.storytold_by(self.user).exists()
 
     @cached_property
     def _requests(self) -> dict:

@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,9 +19,9 @@ from django.views.decorators.http import require_POST
 
 from characters.models import Character, CharacterChange, Status
 from characters.traits import XP_TRAITS
+from core.ids import parse_id
 from game import permissions
 from game.models import (
-    Chronicle,
     ChronicleMembership,
     Invitation,
     LedgerKind,
@@ -32,17 +31,14 @@ from game.models import (
     XPLedgerEntry,
     XPSpendingRequest,
 )
-from game.operations import xp
+from game.operations import accounts, xp
+from game.operations import invitations as invitations_ops
 from game.operations.costs import trait_cost
+from game.pages.common import csv_cell, error_text
 from game.pages.forms import SignupForm
 from game.queries import with_xp_figures
 from notifications.forms import NotificationPreferencesForm
 from notifications.models import NotificationPreferences
-
-
-def _errors(error) -> str:
-    return " ".join(getattr(error, "messages", None) or [str(error)])
-
 
 # --- Dashboard ---------------------------------------------------------------------------
 
@@ -79,7 +75,7 @@ def dashboard(request):
         .distinct()
         .order_by("-finished_at")[:10]
     )
-    chronicles = Chronicle.objects.visible_to(user).order_by("name")
+    chronicles = permissions.chronicles_visible_to(user).order_by("name")
     return render(
         request,
         "game/dashboard.html",
@@ -128,9 +124,9 @@ def spend(request, pk):
             request_ = xp.spend_xp(character=character, trait_name=trait)
         except ValidationError as error:
             if error.code == "already_pending":
-                messages.info(request, _errors(error))
+                messages.info(request, error_text(error))
             else:
-                messages.error(request, _errors(error))
+                messages.error(request, error_text(error))
             return redirect("xp-spend", pk=character.pk)
         messages.success(
             request,
@@ -177,7 +173,7 @@ def withdraw(request, pk, request_id):
             character=character, request_id=request_id, by=request.user
         )
     except ValidationError as error:
-        messages.error(request, _errors(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(
             request,
@@ -242,18 +238,13 @@ def history_csv(request, pk):
                 entry.kind,
                 entry.amount,
                 entry.balance,
-                _cell(entry.scene.name if entry.scene else ""),
-                _cell(str(entry.spend_request) if entry.spend_request else ""),
-                _cell(entry.created_by.get_username() if entry.created_by else ""),
-                _cell(entry.note),
+                csv_cell(entry.scene.name if entry.scene else ""),
+                csv_cell(str(entry.spend_request) if entry.spend_request else ""),
+                csv_cell(entry.created_by.get_username() if entry.created_by else ""),
+                csv_cell(entry.note),
             ]
         )
     return response
-
-
-def _cell(text: str) -> str:
-    """A text cell a spreadsheet will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --- Scenes and chronicles ---------------------------------------------------------------
@@ -325,7 +316,9 @@ def invitation(request, token):
     chronicle = invitation.chronicle
     if request.user.is_authenticated:
         if request.method == "POST":
-            joined = _accept(invitation, request.user)
+            joined = invitations_ops.accept_invitation(
+                invitation_id=invitation.pk, user=request.user
+            )
             if joined:
                 messages.success(request, f"Welcome to {chronicle}!")
             else:
@@ -335,10 +328,12 @@ def invitation(request, token):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                # One transaction: if the link was used a moment ago, no account is left.
-                user = form.save_once()
-                _accept(invitation, user)
+            user = invitations_ops.sign_up_with_invitation(
+                invitation_id=invitation.pk,
+                email=form.cleaned_data["email"],
+                refuse_if_taken=form.clean_email,
+                save=form.save,
+            )
         except ValidationError as taken:
             form.add_error("email", taken)
         else:
@@ -346,22 +341,6 @@ def invitation(request, token):
             messages.success(request, f"Welcome to {chronicle}, {user.get_username()}!")
             return redirect("chronicle", pk=chronicle.pk)
     return render(request, "game/invitation_signup.html", {"invitation": invitation, "form": form})
-
-
-def _accept(invitation: Invitation, user) -> bool:
-    """Use the invitation once (locked), making ``user`` a member. False if already one."""
-    with transaction.atomic():
-        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if locked.state != "open":
-            raise PermissionDenied("This invitation was used or revoked a moment ago.")
-        _, created = ChronicleMembership.objects.get_or_create(
-            user=user, chronicle_id=locked.chronicle_id
-        )
-        if created:
-            locked.used_by = user
-            locked.used_at = timezone.now()
-            locked.save(update_fields=["used_by", "used_at"])
-    return created
 
 
 @login_required
@@ -372,28 +351,18 @@ def invitations(request, pk):
         raise PermissionDenied("Only the head storyteller manages invitations.")
     if request.method == "POST":
         if "revoke" in request.POST:
-            asked = request.POST.get("revoke", "")
-            revoked = (
-                Invitation.objects.filter(
-                    chronicle=chronicle, pk=int(asked), used_at__isnull=True
-                ).update(revoked_at=timezone.now())
-                if asked.isascii() and asked.isdigit() and len(asked) <= 18
-                else 0
+            revoked = invitations_ops.revoke_invitation(
+                chronicle_id=chronicle.pk, invitation_id=parse_id(request.POST.get("revoke"))
             )
             messages.success(request, "Invitation revoked." if revoked else "Nothing to revoke.")
             return redirect("invitations", pk=chronicle.pk)
-        note = request.POST.get("note", "").strip()
-        limit = Invitation._meta.get_field("note").max_length or 200
-        if len(note) > limit:
-            messages.error(
-                request,
-                f"No invitation was created: the note is {len(note)} characters long, at most "
-                f"{limit}.",
+        try:
+            created = invitations_ops.create_invitation(
+                chronicle_id=chronicle.pk, by=request.user, note=request.POST.get("note", "")
             )
+        except ValidationError as error:
+            messages.error(request, f"No invitation was created: {error_text(error)}")
         else:
-            created = Invitation.objects.create(
-                chronicle=chronicle, created_by=request.user, note=note
-            )
             link = request.build_absolute_uri(created.get_absolute_url())
             messages.success(request, f"New invitation link: {link}")
         return redirect("invitations", pk=chronicle.pk)
@@ -422,7 +391,9 @@ def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = form.save_once()
+            user = accounts.create_account(
+                email=form.cleaned_data["email"], refuse_if_taken=form.clean_email, save=form.save
+            )
         except ValidationError as taken:
             form.add_error("email", taken)
         else:
@@ -434,7 +405,7 @@ def signup(request):
 
 @login_required
 def account(request):
-    memberships = Chronicle.objects.visible_to(request.user).order_by("name")
+    memberships = permissions.chronicles_visible_to(request.user).order_by("name")
     notifications = NotificationPreferencesForm(
         instance=NotificationPreferences.current(request.user)
     )

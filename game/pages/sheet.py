@@ -15,8 +15,10 @@ from characters.models import CharacterChange, Human, Status
 from characters.summary import creation_summary
 from characters.traits import ABILITIES, ATTRIBUTES, WILLPOWER
 from game import permissions
-from game.models import Chronicle, SpendStatus, XPLedgerEntry
+from game.models import SpendStatus, XPLedgerEntry
 from game.operations import lifecycle
+from game.operations.sheets import create_character
+from game.pages.common import error_text
 from game.pages.sheet_forms import NewCharacterForm, SheetForm, VersionForm
 from game.pages.storyteller import ADJUSTMENT_KEPT
 from game.queries import with_xp_figures
@@ -39,25 +41,20 @@ def _action(character, status) -> tuple[str, str, bool]:
     return ACTIONS[status]
 
 
-def _errors(error: ValidationError | PermissionDenied) -> str:
-    return " ".join(getattr(error, "messages", None) or [str(error)])
-
-
 @login_required
 def create(request):
-    chronicles = Chronicle.objects.visible_to(request.user).order_by("name")
+    chronicles = permissions.chronicles_visible_to(request.user).order_by("name")
     if not chronicles.exists():
         messages.info(request, "Join a chronicle first: ask its storyteller for an invitation.")
         return redirect("dashboard")
     initial = {"chronicle": request.GET.get("chronicle")}
     form = NewCharacterForm(request.POST or None, chronicles=chronicles, initial=initial)
     if request.method == "POST" and form.is_valid():
-        character = Human.objects.create(
+        character = create_character(
+            owner=request.user,
+            chronicle=form.cleaned_data["chronicle"],
             name=form.cleaned_data["name"],
             concept=form.cleaned_data["concept"],
-            chronicle=form.cleaned_data["chronicle"],
-            owner=request.user,
-            status=Status.UNFINISHED,
         )
         messages.success(request, f"{character} was created. Fill in the dots, then submit it.")
         return redirect("character-edit", pk=character.pk)
@@ -169,7 +166,7 @@ def change_status(request, pk, status):
             character_id=character.pk, status=status, by=request.user, version=version
         )
     except ValidationError as error:
-        messages.error(request, _errors(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, f"{character} was {lifecycle.describe_move(old, status)}.")
     return redirect(character)

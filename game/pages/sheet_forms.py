@@ -1,5 +1,7 @@
 """Forms for the character pages; the trait fields are generated from the trait list."""
 
+from typing import cast
+
 from django import forms
 
 from characters.models import Human
@@ -39,7 +41,7 @@ class NewCharacterForm(forms.Form):
 
     def __init__(self, *args, chronicles=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["chronicle"].queryset = chronicles
+        cast(forms.ModelChoiceField, self.fields["chronicle"]).queryset = chronicles
 
 
 class SheetForm(forms.ModelForm):

@@ -5,7 +5,6 @@ Only chronicles the user storytells appear (``game.permissions``). Every decisio
 through the XP operations or ``game.operations.lifecycle``: pages never write XP or traits.
 """
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import cast
 
@@ -14,7 +13,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +23,7 @@ from django.views.decorators.http import require_POST
 from characters.models import Character, Human, Status
 from characters.summary import creation_summary
 from characters.traits import XP_TRAITS
+from core.ids import parse_id, parse_ids, parse_version
 from game import permissions
 from game.models import (
     Chronicle,
@@ -37,15 +36,15 @@ from game.models import (
     XPSpendingRequest,
 )
 from game.operations import lifecycle, xp
+from game.operations import scenes as scene_operations
+from game.operations.decisions import decide_requests
+from game.operations.storytellers import change_storytellers
+from game.pages.common import error_text
 from game.queries import current_rating
 
 
-def _errors(error) -> str:
-    return " ".join(getattr(error, "messages", None) or [str(error)])
-
-
 def _storyteller_only(user) -> None:
-    if not Chronicle.objects.storytold_by(user).exists():
+    if not permissions.storytold_by(user).exists():
         raise Http404("Not a storyteller.")
 
 
@@ -69,7 +68,7 @@ def _queue(user):
 def dashboard(request):
     user = request.user
     _storyteller_only(user)
-    chronicles = Chronicle.objects.storytold_by(user).order_by("name")
+    chronicles = permissions.storytold_by(user).order_by("name")
     pending = (
         _queue(user)
         .values("character__chronicle")
@@ -125,7 +124,7 @@ class QueueFilter(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         chronicle_field = cast(forms.ModelChoiceField, self.fields["chronicle"])
-        chronicle_field.queryset = Chronicle.objects.storytold_by(user).order_by("name")
+        chronicle_field.queryset = permissions.storytold_by(user).order_by("name")
         cast(forms.ChoiceField, self.fields["trait"]).choices = [("", "Any trait")] + [
             (spec.name, spec.label) for spec in XP_TRAITS.values()
         ]
@@ -144,68 +143,6 @@ class QueueFilter(forms.Form):
             limit = timezone.now() - timedelta(days=data["older_than"])
             queryset = queryset.filter(created_at__lte=limit)
         return queryset
-
-
-@dataclass
-class BatchSummary:
-    """What a batch decision did, one request at a time."""
-
-    done: list = field(default_factory=list)
-    already: list = field(default_factory=list)
-    stale: list = field(default_factory=list)
-    refused: list = field(default_factory=list)
-
-    def lines(self, verb: str) -> list[str]:
-        """One clause per outcome, without a final full stop (the page joins them)."""
-        parts = []
-        if self.done:
-            parts.append(f"{len(self.done)} {verb}")
-        for request, message in self.already:
-            parts.append(f"{request.character}'s {request.trait_display}: {message.rstrip('.')}")
-        if self.stale:
-            names = ", ".join(f"{r.character}'s {r.trait_display}" for r in self.stale)
-            parts.append(f"{len(self.stale)} stale, left pending: {names} (deny them)")
-        for request, message in self.refused:
-            parts.append(f"{request.character}'s {request.trait_display}: {message.rstrip('.')}")
-        return parts
-
-
-def decide_requests(*, user, request_ids, approve: bool, reason: str = "") -> BatchSummary:
-    """Approve or deny each request in its own transaction; one refusal never blocks the
-    others. Requests outside ``user``'s chronicles are ignored (they do not exist here)."""
-    summary = BatchSummary()
-    requests = XPSpendingRequest.objects.filter(pk__in=request_ids).select_related("character")
-    if not permissions.is_superuser(user):
-        requests = requests.filter(permissions.storyteller_q(user, "character__chronicle__"))
-    for request in sorted(requests, key=lambda r: r.pk):
-        try:
-            if approve:
-                xp.approve_xp_spend(
-                    character=request.character,
-                    request_id=request.pk,
-                    trait_property_name=request.trait_name,
-                    new_value=request.new_value,
-                    approver=user,
-                )
-            else:
-                xp.deny_xp_spend(
-                    character=request.character,
-                    request_id=request.pk,
-                    approver=user,
-                    reason=reason,
-                )
-        except ValidationError as error:
-            if error.code == "already_processed":
-                summary.already.append((request, _errors(error)))
-            elif error.code == "stale_request":
-                summary.stale.append(request)
-            else:
-                summary.refused.append((request, _errors(error)))
-        except PermissionDenied as error:
-            summary.refused.append((request, _errors(error)))
-        else:
-            summary.done.append(request)
-    return summary
 
 
 @login_required
@@ -230,7 +167,7 @@ def queue(request):
 
 def _decide_from_form(request, *, redirect_to: str):
     action = request.POST.get("action")
-    ids = [int(pk) for pk in request.POST.getlist("request") if pk.isdigit()]
+    ids = parse_ids(request.POST.getlist("request"))
     reason = request.POST.get("reason", "").strip()
     back = request.POST.get("back", "")
     target = redirect_to + (f"?{back}" if back else "")
@@ -260,7 +197,7 @@ def request_page(request, pk):
     user = request.user
     spend = get_object_or_404(
         XPSpendingRequest.objects.filter(
-            character__in=Character.objects.visible_to(user)
+            character__in=permissions.sheets_visible_to(user)
         ).select_related("character", "character__owner", "decided_by", "price_set_by"),
         pk=pk,
     )
@@ -277,7 +214,7 @@ def request_page(request, pk):
                     reason=request.POST.get("reason", "").strip(),
                 )
             except (ValidationError, PermissionDenied) as error:
-                messages.error(request, _errors(error))
+                messages.error(request, error_text(error))
             else:
                 messages.success(request, "The approval was reversed and its XP refunded.")
             return redirect("st-request", pk=spend.pk)
@@ -302,7 +239,7 @@ def request_page(request, pk):
             "stale": spend.status == SpendStatus.PENDING and rating != spend.current_value,
             "ledger": ledger,
             "refund": refund.first(),
-            "own": character.owner_id == user.pk and not settings.TG_ALLOW_SELF_DECISIONS,
+            "own": permissions.is_own(user, character.owner_id),
             "is_head": permissions.is_head_storyteller_of(user, character.chronicle_id),
         },
     )
@@ -336,22 +273,15 @@ def approval_decision(request, pk):
             character_id=character.pk,
             status=Status.APPROVED if approve else Status.UNFINISHED,
             by=request.user,
-            version=_int(request.POST.get("version")),
+            version=parse_version(request.POST.get("version")),
             reason=request.POST.get("note", ""),
         )
     except ValidationError as error:
-        messages.error(request, f"{character}: {_errors(error)}")
+        messages.error(request, f"{character}: {error_text(error)}")
     else:
         verb = "approved" if approve else "returned to its player"
         messages.success(request, f"{character} was {verb}.")
     return redirect("st-approvals")
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # --- Storyteller actions on a sheet ----------------------------------------------------------
@@ -394,7 +324,7 @@ def adjust(request, pk):
             note=form.cleaned_data["reason"],
         )
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _errors(error))
+        messages.error(request, error_text(error))
         _keep_adjustment(request, character)
     else:
         messages.success(
@@ -421,10 +351,12 @@ def restore_willpower(request, pk):
     character, _ = permissions.character_for(request.user, pk)
     try:
         lifecycle.restore_willpower(
-            character_id=character.pk, by=request.user, version=_int(request.POST.get("version"))
+            character_id=character.pk,
+            by=request.user,
+            version=parse_version(request.POST.get("version")),
         )
     except ValidationError as error:
-        messages.error(request, _errors(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, f"{character}'s temporary willpower was restored.")
     return redirect(character)
@@ -457,7 +389,7 @@ class SceneForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        chronicles = Chronicle.objects.storytold_by(user).order_by("name")
+        chronicles = permissions.storytold_by(user).order_by("name")
         cast(forms.ModelChoiceField, self.fields["chronicle"]).queryset = chronicles
         gameline = cast(forms.ModelChoiceField, self.fields["gameline"])
         gameline.queryset = Gameline.objects.order_by("name")
@@ -486,7 +418,7 @@ class SceneForm(forms.ModelForm):
         if chronicle is None:
             return cleaned
         probe = Scene(chronicle=chronicle, gameline=cleaned.get("gameline"))
-        if not _may_run(self.user, probe):
+        if not permissions.may_run_scene(self.user, probe):
             self.add_error(
                 "gameline",
                 "You storytell other game lines of this chronicle: choose one of yours.",
@@ -503,19 +435,9 @@ class SceneForm(forms.ModelForm):
         return cleaned
 
 
-def _may_run(user, scene: Scene) -> bool:
-    """May ``user`` run a scene of this chronicle and game line (before it exists)?"""
-    if permissions.is_superuser(user) or scene.chronicle.head_st_id == user.pk:
-        return True
-    lines = STRelationship.objects.filter(user=user, chronicle=scene.chronicle)
-    if scene.gameline_id is None:
-        return lines.exists()
-    return lines.filter(gameline=scene.gameline).exists()
-
-
 def _scene_for(user, pk) -> Scene:
     scene = get_object_or_404(
-        Scene.objects.filter(chronicle__in=Chronicle.objects.storytold_by(user)).select_related(
+        Scene.objects.filter(chronicle__in=permissions.storytold_by(user)).select_related(
             "chronicle", "gameline", "xp_awarded_by"
         ),
         pk=pk,
@@ -529,7 +451,7 @@ def _scene_for(user, pk) -> Scene:
 def scenes(request):
     _storyteller_only(request.user)
     runnable = (
-        permissions.scenes_run_by(Scene.objects.all(), request.user)
+        permissions.scenes_run_by(request.user)
         .select_related("chronicle", "gameline")
         .annotate(cast=Count("participants"))
         .order_by("xp_given", "finished", "-date_played", "-created_at")
@@ -548,8 +470,7 @@ def scene_edit(request, pk=None):
     form = SceneForm(request.POST or None, instance=scene, user=user)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                saved = form.save()
+            saved = scene_operations.save_scene(form=form)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -562,9 +483,7 @@ def scene_edit(request, pk=None):
 @require_POST
 def scene_finish(request, pk):
     scene = _scene_for(request.user, pk)
-    if not scene.finished:
-        scene.finished = True
-        scene.save(update_fields=["finished"])
+    if scene_operations.finish_scene(scene_id=scene.pk):
         messages.success(request, f"“{scene}” is finished: its XP can be awarded.")
     return redirect("st-scene-award", pk=scene.pk)
 
@@ -578,7 +497,7 @@ def scene_award(request, pk):
     participants = list(scene.participants.select_related("owner").order_by("name"))
     if scene.xp_given:
         if request.method == "POST":
-            messages.info(request, _errors(xp.already_awarded(scene)))
+            messages.info(request, error_text(xp.already_awarded(scene)))
         entries = {
             e.character_id: e
             for e in XPLedgerEntry.objects.filter(scene=scene, kind=LedgerKind.AWARD)
@@ -593,7 +512,7 @@ def scene_award(request, pk):
         override = data.get(f"xp_{character.pk}", "")
         amount = _xp_amount(override, character.name, maximum, errors, fallback=default)
         active = character.status == Status.APPROVED
-        own = character.owner_id == user.pk and not settings.TG_ALLOW_SELF_DECISIONS
+        own = permissions.is_own(user, character.owner_id)
         plan.append(
             {
                 "character": character,
@@ -619,7 +538,7 @@ def scene_award(request, pk):
                 by=user,
             )
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
         else:
             total = sum(row["amount"] for row in plan)
             messages.success(request, f"Awarded {total} XP to {count} character(s).")
@@ -668,9 +587,17 @@ def storytellers(request, pk):
     chronicle = _head_only(user, pk)
     if request.method == "POST":
         try:
-            message = _storyteller_action(request.POST, chronicle, user)
+            message = change_storytellers(
+                chronicle_id=chronicle.pk,
+                action=request.POST.get("action"),
+                by=user,
+                username=request.POST.get("username", ""),
+                gameline_id=parse_id(request.POST.get("gameline")),
+                relation_id=parse_id(request.POST.get("relation")),
+                confirm=request.POST.get("confirm", ""),
+            )
         except ValidationError as error:
-            messages.error(request, f"Nothing changed: {_errors(error)}")
+            messages.error(request, f"Nothing changed: {error_text(error)}")
         else:
             messages.success(request, message)
             if not permissions.is_head_storyteller(user, Chronicle.objects.get(pk=pk)):
@@ -690,91 +617,3 @@ def storytellers(request, pk):
             "gamelines": Gameline.objects.order_by("name"),
         },
     )
-
-
-def _user_named(username: str):
-    from django.contrib.auth import get_user_model
-
-    name = username.strip()
-    if not name:
-        raise ValidationError("Type the account name (the name they sign in with).")
-    found = get_user_model().objects.filter(username=name, is_active=True).first()
-    if found is None:
-        shown = name if len(name) <= 40 else name[:39] + "…"
-        raise ValidationError(f"There is no active account named “{shown}”.")
-    return found
-
-
-def _storyteller_action(data, chronicle: Chronicle, by) -> str:
-    from game.models import StorytellerAction, record_storyteller_change
-
-    action = data.get("action")
-    with transaction.atomic():
-        # One head change at a time: lock the chronicle row.
-        chronicle = Chronicle.objects.select_for_update().get(pk=chronicle.pk)
-        if action == "add":
-            user = _user_named(data.get("username", ""))
-            gameline = Gameline.objects.filter(pk=_int(data.get("gameline")) or 0).first()
-            if gameline is None:
-                raise ValidationError("Choose a game line.")
-            if user.pk == chronicle.head_st_id:
-                raise ValidationError(
-                    f"{user} is the head storyteller: they storytell every game line of "
-                    f"{chronicle} already."
-                )
-            _, created = STRelationship.objects.get_or_create(
-                user=user, chronicle=chronicle, gameline=gameline
-            )
-            if not created:
-                raise ValidationError(f"{user} already storytells {gameline} here.")
-            record_storyteller_change(
-                chronicle=chronicle,
-                user=user,
-                action=StorytellerAction.ADDED,
-                by=by,
-                gameline=gameline,
-            )
-            return f"{user} now storytells {gameline} in {chronicle}."
-        if action == "remove":
-            relation = (
-                STRelationship.objects.filter(
-                    chronicle=chronicle, pk=_int(data.get("relation")) or 0
-                )
-                .select_related("user", "gameline")
-                .first()
-            )
-            if relation is None:
-                raise ValidationError("That storyteller relationship no longer exists.")
-            if relation.user_id == chronicle.head_st_id:
-                raise ValidationError(
-                    "The head storyteller cannot remove themself; hand the head role over first."
-                )
-            relation.delete()
-            record_storyteller_change(
-                chronicle=chronicle,
-                user=relation.user,
-                action=StorytellerAction.REMOVED,
-                by=by,
-                gameline=relation.gameline,
-            )
-            return f"{relation.user} no longer storytells {relation.gameline} in {chronicle}."
-        if action == "transfer":
-            user = _user_named(data.get("username", ""))
-            if data.get("confirm", "").strip() != chronicle.name:
-                raise ValidationError(
-                    f"Type the chronicle's name, “{chronicle.name}”, to confirm the transfer."
-                )
-            if user.pk == chronicle.head_st_id:
-                raise ValidationError(f"{user} is already the head storyteller.")
-            previous = chronicle.head_st
-            chronicle.head_st = user
-            chronicle.save(update_fields=["head_st"])
-            record_storyteller_change(
-                chronicle=chronicle,
-                user=user,
-                action=StorytellerAction.HEAD_TRANSFERRED,
-                by=by,
-                note=f"previous head storyteller: {previous}",
-            )
-            return f"{user} is now the head storyteller of {chronicle}."
-    raise ValidationError("Unknown action.")

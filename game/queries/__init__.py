@@ -48,12 +48,6 @@ def with_xp_figures(characters):
     )
 
 
-def ledger_balance(character_id: int) -> int:
-    return (
-        XPLedgerEntry.objects.filter(character_id=character_id).aggregate(s=Sum("amount"))["s"] or 0
-    )
-
-
 def current_rating(prefix: str = "character__"):
     """The rating *now* of each request's trait, read from its character's sheet.
 

@@ -36,7 +36,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from characters.models import Character, CharacterChange, Status
+from characters.models import Character, CharacterChange, status_label
 from game.models import (
     Chronicle,
     LedgerKind,
@@ -112,10 +112,6 @@ def _request_text(request: XPSpendingRequest) -> str:
     )
 
 
-def _status_label(value: str | None) -> str:
-    return Status(value).label if value in Status.values else str(value)
-
-
 def _decision(request: XPSpendingRequest, rank: int) -> AuditEvent:
     self_decided = " (self-decided)" if request.self_decided else ""
     return AuditEvent(
@@ -169,7 +165,7 @@ def _ledger(entry: XPLedgerEntry, rank: int) -> AuditEvent:
 def _change(change: CharacterChange, rank: int) -> AuditEvent:
     if change.field == "status":
         kind = AuditKind.STATUS
-        what = f"Status: {_status_label(change.old)} → {_status_label(change.new)}"
+        what = f"Status: {status_label(change.old)} → {status_label(change.new)}"
     else:
         kind = AuditKind.CHANGE
         label = change.field.replace("_", " ").capitalize()

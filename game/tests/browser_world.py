@@ -8,7 +8,6 @@ phone tests and the README's screenshots (the same picture on every run).
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from characters.models import CharacterChange, Human
@@ -24,18 +23,14 @@ from game.models import (
 )
 from game.operations import xp
 from game.operations.ledger import ledger_repair
-from tests import password_for
+from tests.support import make_person
 
 INVITATION_TOKEN = "welcome-to-chicago"
 # The showcase's history happens on one evening; its dates never move.
 EVENING = datetime(2025, 3, 1, 20, 0, tzinfo=UTC)
 
 
-def make_user(username: str):
-    """A user who signs in with ``tests.password_for(username)``, as conftest's personas."""
-    return get_user_model().objects.create_user(
-        username, email=f"{username}@example.test", password=password_for(username)
-    )
+make_user = make_person
 
 
 def chicago(*, head, storyteller=None) -> Chronicle:

@@ -8,7 +8,7 @@ from django.db.models import Sum
 from characters.models import Human
 from characters.traits import ABILITIES
 from game.models import Gameline, STRelationship, XPLedgerEntry, XPSpendingRequest
-from game.pages.storyteller import decide_requests
+from game.operations.decisions import decide_requests
 from game.tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
+from game.operations.accounts import create_account
 from game.pages.forms import SignupForm
 from game.tests.threads import run_together
 
@@ -28,7 +29,16 @@ def test_two_sign_ups_with_one_address_create_one_account():
         ]
         assert all(form.is_valid() for form in forms)  # both checked before either saved
 
-        outcomes = run_together(*(form.save_once for form in forms))
+        outcomes = run_together(
+            *(
+                lambda form=form: create_account(
+                    email=form.cleaned_data["email"],
+                    refuse_if_taken=form.clean_email,
+                    save=form.save,
+                )
+                for form in forms
+            )
+        )
 
         assert sorted(exc is None for _, exc in outcomes) == [False, True]
         [(_, refused)] = [(r, exc) for r, exc in outcomes if exc]

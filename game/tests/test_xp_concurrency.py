@@ -4,7 +4,6 @@ SQLite ignores ``SELECT ... FOR UPDATE``, so these run on PostgreSQL only.
 """
 
 import threading
-import time
 
 import pytest
 from django.db import connection, connections
@@ -16,7 +15,7 @@ from core.models import OperationRecord
 from game.models import LedgerKind, Scene, SpendStatus, XPLedgerEntry, XPSpendingRequest
 from game.operations.costs import trait_cost
 from game.tests.threads import codes, run_together
-from tests.support import ledger_sum
+from tests.support import ledger_sum, wait_for_backend
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -144,18 +143,12 @@ def slow_ledger_insert():
 
 def _stalled_backend(timeout=30):
     """The pid of the backend sleeping in the trigger (polls pg_stat_activity)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE wait_event = 'PgSleep' AND query LIKE '%%game_xpledgerentry%%'"
-            )
-            row = cursor.fetchone()
-        if row:
-            return row[0]
-        time.sleep(0.05)
-    raise AssertionError("the spend never reached its ledger write")
+    return wait_for_backend(
+        "SELECT pid FROM pg_stat_activity "
+        "WHERE wait_event = 'PgSleep' AND query LIKE '%%game_xpledgerentry%%'",
+        failure="the spend never reached its ledger write",
+        timeout=timeout,
+    )
 
 
 def test_a_killed_connection_loses_its_operation_and_others_carry_on(

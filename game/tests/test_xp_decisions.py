@@ -12,7 +12,7 @@ from game.models import (
     XPLedgerEntry,
     XPSpendingRequest,
 )
-from tests.support import ledger_sum
+from tests.support import ledger_sum, refused
 
 pytestmark = pytest.mark.django_db
 
@@ -25,12 +25,6 @@ def ada(make_human):
 @pytest.fixture
 def pending(ada):
     return ada.spend_xp("alertness", "Alertness", 2, "ability")
-
-
-def refused(call):
-    with pytest.raises(ValidationError) as info:
-        call()
-    return info.value
 
 
 def test_approval_raises_the_trait_and_keeps_the_cost(ada, pending, storyteller):

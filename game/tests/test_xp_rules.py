@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from characters.models import Character, Human
 from core.models import OperationRecord
+from game import permissions
 from game.models import (
     Chronicle,
     Gameline,
@@ -22,16 +23,9 @@ from game.models import (
     XPSpendingRequest,
 )
 from game.operations.xp import LEFT_PLAY_REASON
-from tests.support import ledger_sum
+from tests.support import ledger_sum, refused
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(call, code):
-    with pytest.raises(ValidationError) as info:
-        call()
-    assert info.value.code == code, info.value
-    return info.value
 
 
 def fresh(character):
@@ -198,11 +192,11 @@ def test_the_chronicle_queryset_is_the_one_storyteller_rule(chronicle, make_user
     STRelationship.objects.create(
         user=assistant, chronicle=chronicle, gameline=Gameline.objects.get(short_name="wta")
     )
-    assert list(Chronicle.objects.storytold_by(storyteller)) == [chronicle]
-    assert list(Chronicle.objects.storytold_by(assistant)) == [chronicle]
-    assert list(Chronicle.objects.storytold_by(outsider)) == [other]
-    assert set(Chronicle.objects.storytold_by(root)) == {chronicle, other}
-    assert list(Chronicle.objects.storytold_by(AnonymousUser())) == []
+    assert list(permissions.storytold_by(storyteller)) == [chronicle]
+    assert list(permissions.storytold_by(assistant)) == [chronicle]
+    assert list(permissions.storytold_by(outsider)) == [other]
+    assert set(permissions.storytold_by(root)) == {chronicle, other}
+    assert list(permissions.storytold_by(AnonymousUser())) == []
     assert not hasattr(Chronicle, "is_storyteller")
 
 

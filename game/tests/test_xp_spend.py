@@ -1,21 +1,14 @@
 """Spending XP: the cost leaves the pool at once and a Pending request waits."""
 
 import pytest
-from django.core.exceptions import ValidationError
 
 from characters.models import Human
 from characters.traits import ABILITIES, ATTRIBUTES
 from core.models import OperationRecord
 from game.models import LedgerKind, SpendStatus, XPLedgerEntry, XPSpendingRequest
-from tests.support import ledger_sum
+from tests.support import ledger_sum, refused
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(call):
-    with pytest.raises(ValidationError) as info:
-        call()
-    return info.value
 
 
 def test_spend_deducts_at_once_and_opens_a_pending_request(make_human):

@@ -2,10 +2,11 @@
 connections, a second connection that holds locks, and a wait for a blocked backend."""
 
 import threading
-import time
 from contextlib import contextmanager
 
 from django.db import connection, connections
+
+from tests.support import wait_for_backend
 
 
 def run_together(*calls, timeout=60):
@@ -64,17 +65,12 @@ def second_connection():
 
 def wait_until_blocked(timeout: float = 30) -> None:
     """Return once some backend of this database waits for a row lock."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return
-        time.sleep(0.02)
-    raise AssertionError("nothing ever waited for the lock")
+    wait_for_backend(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        failure="nothing ever waited for the lock",
+        timeout=timeout,
+    )
 
 
 def in_thread(call):

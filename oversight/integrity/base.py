@@ -313,12 +313,16 @@ class FieldCheck(Check):
         self.apply(ids, self.repaired())
 
     def lock(self, ids: list[int]) -> None:
-        """Lock the rows about to be fixed: the character rows for character tables."""
+        """Lock the rows about to be fixed: the character rows for character tables (in
+        primary-key order, through the lock every XP operation takes first)."""
         from characters.models import Character
+        from game.operations.locks import lock_characters
 
-        model = Character if issubclass(self.model, Character) else self.model
+        if issubclass(self.model, Character):
+            lock_characters(ids)
+            return
         list(
-            model._base_manager.select_for_update()
+            self.model._base_manager.select_for_update()
             .filter(pk__in=ids)
             .order_by("pk")
             .values_list("pk", flat=True)

@@ -150,7 +150,8 @@ class NegativeXP(FieldCheck):
             return
         # Re-read under the row lock every XP operation takes first, so that no
         # concurrent award or spend slips between the reading and the writing.
-        rows = list(self._offenders(within).select_for_update(of=("self",)))
+        self.lock(within)
+        rows = list(self._offenders(within))
         if not rows:
             return
         ids = [row["pk"] for row in rows]

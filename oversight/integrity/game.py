@@ -32,6 +32,7 @@ from game.models import (
     XPLedgerEntry,
     XPSpendingRequest,
 )
+from game.operations.locks import lock_characters
 from game.operations.xp import refund_requests
 from game.queries import current_rating
 from oversight.integrity.base import (
@@ -444,16 +445,6 @@ def settle_balances(
             )
     settled = {row["pk"] for row in rows}
     return [pk for pk in ids if pk not in settled]
-
-
-def lock_characters(ids) -> None:
-    """Lock character rows in primary-key order, as every XP operation does first."""
-    list(
-        Character.objects.select_for_update()
-        .filter(pk__in=list(ids))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
 
 
 class _PendingRefundCheck(Check):

@@ -22,7 +22,7 @@ from oversight.integrity import FIX_LOCK_KEY
 from oversight.management.commands.monitor_validation import MONITOR_LOCK_KEY
 from tests.processes import ROOT, child_env
 from tests.serving import production_env
-from tests.support import Webhook, corrupt
+from tests.support import Webhook, corrupt, wait_for_backend
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -46,18 +46,14 @@ def finish(process: subprocess.Popen) -> tuple[int, str, str]:
 
 def waiting_for(key: int, count: int, timeout: float = 60) -> None:
     """Return once ``count`` sessions wait for the advisory lock ``key``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                "AND classid = %s AND objid = %s",
-                [key >> 32, key & 0xFFFFFFFF],
-            )
-            if cursor.fetchone()[0] >= count:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"{count} process(es) never waited for the lock")
+    wait_for_backend(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+        "AND classid = %s AND objid = %s",
+        [key >> 32, key & 0xFFFFFFFF],
+        ready=lambda waiting: waiting >= count,
+        failure=f"{count} process(es) never waited for the lock",
+        timeout=timeout,
+    )
 
 
 @pytest.fixture

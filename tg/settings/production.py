@@ -9,6 +9,8 @@ shared with development (Content-Security-Policy, referrer and opener policies) 
 base.py.
 """
 
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .env import env_bool, env_int, env_list, env_str
 
@@ -48,4 +50,4 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-STATIC_ROOT = env_str("TG_STATIC_ROOT", str(BASE_DIR / "staticfiles"))  # noqa: F405
+STATIC_ROOT = Path(env_str("TG_STATIC_ROOT", str(BASE_DIR / "staticfiles")) or "staticfiles")  # noqa: F405

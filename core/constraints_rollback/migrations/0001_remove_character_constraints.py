@@ -1,6 +1,6 @@
 """Remove the CHECK constraints of the characters' rules; unapplying adds them back.
 
-Which constraints: every one ``characters.models.core.human.human_constraints()`` derives
+Which constraints: every one ``characters.models.human.human_constraints()`` derives
 from the trait specs (ranges of the attributes, abilities, willpower and ages, temporary
 willpower not above permanent), and the Character table's two (XP not negative, a known
 status) — the rules a game may find too strict. The constraints of the game tables stay:
@@ -17,7 +17,7 @@ checks every row: it fails, whole, while a row breaks a rule — run
 from django.db import migrations
 
 from characters.models import Character
-from characters.models.core.human import human_constraints
+from characters.models.human import human_constraints
 
 REMOVED = {
     "character": [constraint.name for constraint in Character._meta.constraints],
