@@ -207,6 +207,29 @@ def test_denying_needs_a_reason_the_player_then_reads(client, world):
     assert "“Train first”" in text(client.get(reverse("dashboard")))
 
 
+@pytest.mark.parametrize("bad", ["²", "-1", "1e3", "9" * 5000, "７"])
+def test_a_batch_with_a_malformed_id_says_so_and_changes_nothing(client, world, bad):
+    before = snapshot()
+
+    response = login(client, world, "storyteller").post(
+        reverse("st-queue"), {"action": "approve", "request": [bad]}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert messages_of(response) == ["Select at least one request."]
+    assert snapshot() == before
+
+
+def test_a_malformed_id_beside_good_ones_is_left_out(client, world):
+    response = login(client, world, "storyteller").post(
+        reverse("st-queue"),
+        {"action": "approve", "request": ["²", str(world.pending.pk), "9" * 5000]},
+        follow=True,
+    )
+
+    assert messages_of(response) == ["1 approved."]
+
+
 def test_a_batch_cannot_reach_another_chronicle(client, world):
     oliver = Human.objects.get(name="Oliver")
     theirs = oliver.spend_xp("brawl")
