@@ -134,13 +134,10 @@ class CharacterQuerySet(models.QuerySet):
         return self._update_checked(kwargs)
 
     def _lock_characters(self) -> dict[int, str]:
-        return dict(
-            Character.objects.using(self.db)
-            .select_for_update()
-            .filter(pk__in=self.order_by().values("pk"))
-            .order_by("pk")
-            .values_list("pk", "status")
-        )
+        from characters.locks import lock_characters
+
+        locked = lock_characters(self.order_by().values("pk"), using=self.db)
+        return {pk: row.status for pk, row in locked.items()}
 
     def _update_checked(self, kwargs):
         if "status" not in kwargs:
@@ -176,13 +173,11 @@ class CharacterQuerySet(models.QuerySet):
         if "xp" in fields:
             raise ValidationError(XP_READONLY_MESSAGE, code="xp_readonly")
         with transaction.atomic(using=self.db):
+            from characters.locks import lock_characters
+
             stored = {
-                pk: (status, version)
-                for pk, status, version in Character.objects.using(self.db)
-                .select_for_update()
-                .filter(pk__in=[obj.pk for obj in objs])
-                .order_by("pk")
-                .values_list("pk", "status", "version")
+                pk: (row.status, row.version)
+                for pk, row in lock_characters([obj.pk for obj in objs], using=self.db).items()
             }
             leaving = []
             for obj in objs:
@@ -303,14 +298,11 @@ class Character(models.Model):
             update_fields = [f for f in update_fields if f != "version"]
         if "xp" in update_fields or self._xp_changed():
             raise ValidationError(XP_READONLY_MESSAGE, code="xp_readonly")
+        from characters.locks import lock_characters
+
         with transaction.atomic(using=using):
-            stored = (
-                Character.objects.using(using)
-                .select_for_update()
-                .filter(pk=self.pk)
-                .values_list("status", "version")
-                .first()
-            )
+            row = lock_characters([self.pk], using=using).get(self.pk)
+            stored = (row.status, row.version) if row is not None else None
             if stored is None:
                 # Deleted meanwhile: Django reports it ("did not affect any rows").
                 kwargs["update_fields"] = update_fields
@@ -380,9 +372,12 @@ class Character(models.Model):
                 raise ValidationError({"status": message}, code="invalid_transition")
 
     def _stored(self, *, lock: bool, using=None) -> tuple[str, int] | None:
-        qs = Character.objects.using(using) if using else Character.objects
+        from characters.locks import lock_characters
+
         if lock:
-            qs = qs.select_for_update()
+            row = lock_characters([self.pk], using=using).get(self.pk)
+            return (row.status, row.version) if row is not None else None
+        qs = Character.objects.using(using) if using else Character.objects
         return qs.filter(pk=self.pk).values_list("status", "version").first()
 
     # --- XP operations (implemented in game.operations.xp) ----------------------------------------

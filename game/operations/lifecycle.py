@@ -1,7 +1,7 @@
 """Moving a character through its statuses on someone's behalf, and editing its sheet.
 
 Views call these; they never save a character themselves. Each locks the character row
-and then its human row, in two statements (``game.operations.locks``, the order every XP
+and then its human row, in two statements (``characters.locks``, the order every XP
 operation takes them in), refuses a stale form (the ``version`` the page was rendered
 with), asks ``game.permissions`` who may do what, and saves through ``Character.save``
 — which keeps the state machine, bumps the version and refunds Pending requests when
@@ -13,8 +13,8 @@ from functools import partial
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from characters.locks import lock_characters
 from characters.models import Character, ConcurrentEdit, Human, Status
-from game.operations.locks import lock_characters
 from notifications.mail import notify_status_decision
 
 VERBS = {

@@ -19,12 +19,12 @@ Lock order, the same everywhere so that two operations never deadlock:
    character row and then writes the human row;
 4. spending requests.
 
-Steps 2 and 3 are ``game.operations.locks.lock_characters``: XP operations, scene
-awards, status changes (``game.operations.lifecycle``) and integrity repairs
-(``oversight.integrity``) all lock through it; ``Character.save`` and the bulk writes of
-``CharacterQuerySet`` lock the character rows, in primary-key order, before writing any
-human row. Every write of a character bumps its ``version``, so a form opened before an
-XP decision cannot save over it (``characters.ConcurrentEdit``).
+Steps 2 and 3 are ``characters.locks.lock_characters``, the one place that locks
+character rows: XP operations, scene awards, status changes (``game.operations.lifecycle``),
+integrity repairs (``oversight.integrity``), ``Character.save`` and the bulk writes of
+``CharacterQuerySet`` all lock through it. Every write of a character bumps its
+``version``, so a form opened before an XP decision cannot save over it
+(``characters.ConcurrentEdit``).
 
 Refusals are ``ValidationError`` with a code (``docs/xp.md`` lists them) or
 ``PermissionDenied``; both are recorded as *rejected*, never as errors.
@@ -42,6 +42,7 @@ from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
+from characters.locks import LockedRow, lock_characters
 from characters.models import Character, Human, Status, record_changes, status_label
 from characters.traits import XP_TRAITS, TraitSpec
 from core.models import Operation
@@ -50,7 +51,6 @@ from core.system import system_user
 from game import permissions
 from game.models import LedgerKind, Scene, SpendStatus, XPLedgerEntry, XPSpendingRequest
 from game.operations.costs import trait_cost
-from game.operations.locks import LockedRow, lock_characters
 from notifications.mail import notify_decision
 
 # The largest single storyteller adjustment; larger corrections are several entries.
@@ -125,7 +125,7 @@ def _when(moment: datetime | None) -> str:
 
 def _lock_character(character_id: int, trait: str | None = None) -> LockedRow:
     """Lock the character row, then (for a trait) its ``characters_human`` row, and return
-    their values as read after the locks are held (``game.operations.locks``)."""
+    their values as read after the locks are held (``characters.locks``)."""
     row = lock_characters([character_id], humans=trait is not None).get(character_id)
     if row is None:
         raise _fail(f"Character {character_id} does not exist.", "unknown_character")

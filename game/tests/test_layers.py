@@ -3,7 +3,9 @@ save (every write is an operation in ``game.operations``), and each rule that is
 named as written several times exists once."""
 
 import ast
+import io
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -152,3 +154,21 @@ def test_one_status_label():
         "Deceased",
     ]
     assert status_label("Zz") == "Zz"
+
+
+def code_only(path: Path) -> str:
+    """The module's code without its strings and comments (docstrings may name a
+    pattern to warn against it)."""
+    tokens = tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
+    return " ".join(
+        token.string for token in tokens if token.type not in (tokenize.STRING, tokenize.COMMENT)
+    )
+
+
+def test_character_rows_are_locked_in_one_place():
+    chain = re.compile(r"\b(?:Character|Human)\b[\w.()\s,=]*?\.\s*select_for_update\s*\(")
+    lockers = sorted(
+        str(path.relative_to(ROOT)) for path in APP_SOURCES if chain.search(code_only(path))
+    )
+
+    assert lockers == ["characters/locks.py"]

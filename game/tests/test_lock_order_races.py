@@ -1,5 +1,5 @@
 """A status change racing an XP decision or a scene award, on PostgreSQL with real
-threads: both take their locks in the documented order (``game.operations.locks``), so
+threads: both take their locks in the documented order (``characters.locks``), so
 neither deadlocks, and exactly one coherent outcome is left behind.
 
 ``change_status`` once locked the ``characters_human`` row and the character row in one

@@ -315,8 +315,8 @@ class FieldCheck(Check):
     def lock(self, ids: list[int]) -> None:
         """Lock the rows about to be fixed: the character rows for character tables (in
         primary-key order, through the lock every XP operation takes first)."""
+        from characters.locks import lock_characters
         from characters.models import Character
-        from game.operations.locks import lock_characters
 
         if issubclass(self.model, Character):
             lock_characters(ids)

@@ -22,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from characters.locks import lock_characters
 from characters.models import Character, Human, Status
 from core.models import LedgerCheckpoint
 from game.models import (
@@ -32,7 +33,6 @@ from game.models import (
     XPLedgerEntry,
     XPSpendingRequest,
 )
-from game.operations.locks import lock_characters
 from game.operations.xp import refund_requests
 from game.queries import current_rating
 from oversight.integrity.base import (

@@ -12,11 +12,15 @@ PostgreSQL locks the human row first, so it deadlocks against an operation that 
 character row and then wants the human row (an approval, a save).
 
 ``lock_characters`` is the only place that takes these locks; XP operations, scene
-awards, status changes and integrity repairs all go through it.
+awards, status changes, integrity repairs, ``Character.save`` and the bulk writes of
+``CharacterQuerySet`` all go through it (``game/tests/test_layers.py`` holds it so).
+It sits with the sheet's models so that the model layer can use it without reaching up.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from django.db.models import QuerySet
 
 from characters.models import Character, Human
 
@@ -51,7 +55,7 @@ class LockedRow:
 
 
 def lock_characters(
-    ids: Iterable[int], *, humans: bool = False, using: str | None = None
+    ids: Iterable[int] | QuerySet, *, humans: bool = False, using: str | None = None
 ) -> dict[int, LockedRow]:
     """Lock the character rows ``ids`` in primary-key order, then (``humans=True``) their
     ``characters_human`` rows in a second statement; return what was read under the locks,
@@ -61,8 +65,10 @@ def lock_characters(
     Under READ COMMITTED the second statement reads what committed while the first one
     waited, so the Human it returns is current.
     """
-    pks = sorted(set(ids))
-    if not pks:
+    # A queryset of pks stays a subquery (the bulk writes of CharacterQuerySet lock what
+    # they are about to update in the same statement); anything else is a list of ids.
+    pks: QuerySet | list[int] = ids if isinstance(ids, QuerySet) else sorted(set(ids))
+    if isinstance(pks, list) and not pks:
         return {}
     rows = {
         values["pk"]: values
