@@ -172,3 +172,15 @@ def test_character_rows_are_locked_in_one_place():
     )
 
     assert lockers == ["characters/locks.py"]
+
+
+def test_ledger_entries_and_balances_are_written_by_operations_only():
+    writes = re.compile(
+        r"(?<!class )\bXPLedgerEntry\s*\(|\bXPLedgerEntry\s*\.\s*objects\s*\.\s*(?:bulk_)?create\b"
+        r"|\.\s*update\s*\(\s*xp\s*="
+    )
+    writers = sorted(
+        str(path.relative_to(ROOT)) for path in APP_SOURCES if writes.search(code_only(path))
+    )
+
+    assert writers == ["game/operations/ledger.py", "game/operations/xp.py"]

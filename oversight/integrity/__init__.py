@@ -23,6 +23,7 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from core.locks import advisory_lock_holder
 from core.models import IntegrityFix
+from game.operations.ledger import refresh_ledger_checkpoints
 from oversight.integrity.base import (
     Check,
     CheckResult,
@@ -48,7 +49,6 @@ from oversight.integrity.game import (
     PendingSpendsInactive,
     SceneXP,
     XPLedger,
-    refresh_ledger_checkpoints,
 )
 from oversight.integrity.game import settle_balances as settle
 

@@ -20,7 +20,8 @@ from characters.traits import (
     TEMPORARY_WILLPOWER,
     WILLPOWER,
 )
-from game.models import LedgerKind, XPLedgerEntry
+from game.models import XPLedgerEntry
+from game.operations.ledger import record_adjustments
 from oversight.integrity.base import FieldCheck, FixLog, FixOutcome, clamp, id_batches, outside
 
 CHARACTER_TABLE = Character._meta.db_table
@@ -163,15 +164,16 @@ class NegativeXP(FieldCheck):
         )
         by = log.repair_user()
         negative = [row for row in rows if ledgers.get(row["pk"], 0) < 0]
-        entries = XPLedgerEntry.objects.bulk_create(
-            XPLedgerEntry(
-                character_id=row["pk"],
-                amount=-ledgers[row["pk"]],
-                kind=LedgerKind.ADJUSTMENT,
-                created_by=by,
-                note=f"Integrity repair {log.run_id}: negative XP {row['xp']} set to 0",
-            )
-            for row in negative
+        entries = record_adjustments(
+            [
+                (
+                    row["pk"],
+                    -ledgers[row["pk"]],
+                    f"Integrity repair {log.run_id}: negative XP {row['xp']} set to 0",
+                )
+                for row in negative
+            ],
+            by=by,
         )
         entry_of = {entry.character_id: entry for entry in entries}
         rules = self.rules()

@@ -8,7 +8,7 @@ its character left play is refunded exactly as ``game.operations.xp.deny_xp_spen
 from collections import Counter
 from contextvars import ContextVar
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -16,7 +16,6 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
-    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -24,7 +23,6 @@ from django.utils import timezone
 
 from characters.locks import lock_characters
 from characters.models import Character, Human, Status
-from core.models import LedgerCheckpoint
 from game.models import (
     LedgerKind,
     Scene,
@@ -33,6 +31,7 @@ from game.models import (
     XPLedgerEntry,
     XPSpendingRequest,
 )
+from game.operations import ledger
 from game.operations.xp import refund_requests
 from game.queries import current_rating
 from oversight.integrity.base import (
@@ -180,20 +179,6 @@ class SceneXP(FieldCheck):
         return result
 
 
-def _ledger_drift():
-    """Characters whose balance differs from the sum of their ledger entries, with both
-    figures and how many entries they have (one grouped pass over both tables)."""
-    return (
-        Character._base_manager.order_by()
-        .values("pk")
-        .annotate(
-            ledger=Coalesce(Sum("xp_entries__amount"), 0),
-            entries=Count("xp_entries"),
-        )
-        .exclude(xp=F("ledger"))
-    )
-
-
 class XPLedger(Check):
     """A character's xp must equal the sum of its ledger entries.
 
@@ -218,14 +203,14 @@ class XPLedger(Check):
     def count(self, existing: set[str]) -> dict:
         """Drifted balances: against the checkpoints plus the entries since (routine), or
         against a fresh sum of every entry (``--full``, and before core 0004 migrated)."""
-        if FULL_SCAN.get() or LEDGER_CHECKPOINT_TABLE not in existing:
-            figures = _ledger_drift().aggregate(
+        if FULL_SCAN.get() or ledger.CHECKPOINT_TABLE not in existing:
+            figures = ledger.ledger_drift().aggregate(
                 total=Count("pk"), drifted=Count("pk", filter=Q(entries__gt=0))
             )
             return {self.name: figures["total"], "drifted": figures["drifted"]}
-        mark = _checkpoint_mark()
+        mark = ledger.checkpoint_mark()
         with connection.cursor() as cursor:
-            cursor.execute(_checkpointed_drift_sql(), [mark])
+            cursor.execute(ledger.checkpointed_drift_sql(), [mark])
             total, drifted = cursor.fetchone()
         return {self.name: total or 0, "drifted": drifted or 0}
 
@@ -240,7 +225,9 @@ class XPLedger(Check):
 
     def examples(self, limit: int) -> tuple[list[dict], int]:
         rows = list(
-            _ledger_drift().order_by("pk").values("pk", "name", "xp", "ledger", "entries")[:limit]
+            ledger.ledger_drift()
+            .order_by("pk")
+            .values("pk", "name", "xp", "ledger", "entries")[:limit]
         )
         examples = [
             {
@@ -267,7 +254,7 @@ class XPLedger(Check):
             # The lock every XP operation takes first; then re-read the figures.
             lock_characters(ids)
             rows = list(
-                _ledger_drift()
+                ledger.ledger_drift()
                 .filter(pk__in=ids)
                 .order_by("pk")
                 .values("pk", "name", "xp", "entries")
@@ -291,15 +278,16 @@ class XPLedger(Check):
     @staticmethod
     def _record(log: FixLog, outcome: FixOutcome, rows: list[dict], *, note: str, by) -> None:
         """An adjustment entry of (balance − ledger) for each row; the balance is unchanged."""
-        entries = XPLedgerEntry.objects.bulk_create(
-            XPLedgerEntry(
-                character_id=row["pk"],
-                amount=row["xp"] - row.get("ledger", 0),
-                kind=LedgerKind.ADJUSTMENT,
-                created_by=by,
-                note=f"{note} (integrity run {log.run_id})"[:500],
-            )
-            for row in rows
+        entries = ledger.record_adjustments(
+            [
+                (
+                    row["pk"],
+                    row["xp"] - row.get("ledger", 0),
+                    f"{note} (integrity run {log.run_id})",
+                )
+                for row in rows
+            ],
+            by=by,
         )
         changes: list[Change] = [
             {
@@ -318,88 +306,19 @@ class XPLedger(Check):
 
 # Set by ``validate_data_integrity --full``: re-sum every ledger entry.
 FULL_SCAN: ContextVar[bool] = ContextVar("tg_integrity_full_scan", default=False)
-LEDGER_CHECKPOINT_TABLE = LedgerCheckpoint._meta.db_table
-
-
-def _checkpoint_mark() -> int:
-    """The ledger entry id every checkpoint covers up to (0: no checkpoint yet)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT through_entry FROM {connection.ops.quote_name(LEDGER_CHECKPOINT_TABLE)} "
-            "LIMIT 1"
-        )
-        row = cursor.fetchone()
-    return row[0] if row else 0
-
-
-DRIFT_COUNTS = (
-    "COUNT(*), SUM(CASE WHEN COALESCE(k.entries, 0) + COALESCE(s.entries, 0) > 0 THEN 1 ELSE 0 END)"
-)
-
-
-def _checkpointed_drift_sql(select: str = DRIFT_COUNTS) -> str:
-    """Characters whose balance differs from checkpoint + entries since, in one pass.
-
-    Every checkpoint shares one ``through_entry`` (they are rewritten together), read
-    first so that the planner sees it as a value: the entries since are then a short
-    range scan of the ledger's primary key, and the rest is one join of characters with
-    their checkpoints. Raw SQL: the ORM would make the "entries since" a correlated
-    subquery per character (docs/performance.md has the figures).
-    """
-    q = connection.ops.quote_name
-    character, ledger, checkpoint = (
-        q(Character._meta.db_table),
-        q(XPLedgerEntry._meta.db_table),
-        q(LEDGER_CHECKPOINT_TABLE),
-    )
-    return (
-        f"SELECT {select} "
-        f"FROM {character} c LEFT JOIN {checkpoint} k ON k.character_id = c.id "
-        f"LEFT JOIN (SELECT e.character_id, SUM(e.amount) AS total, COUNT(*) AS entries "
-        f"FROM {ledger} e WHERE e.id > %s GROUP BY e.character_id) s "
-        f"ON s.character_id = c.id "
-        f"WHERE c.xp <> COALESCE(k.total, 0) + COALESCE(s.total, 0)"
-    )
 
 
 def _drifted_ids() -> list[int]:
     """Ids of the characters whose balance drifted: found from the checkpoints when they
     exist (each is then re-checked against a fresh sum under its lock), from a fresh sum
     of every entry otherwise or under ``--full``."""
-    if FULL_SCAN.get() or LEDGER_CHECKPOINT_TABLE not in connection.introspection.table_names():
-        return sorted(_ledger_drift().values_list("pk", flat=True))
+    if FULL_SCAN.get() or ledger.CHECKPOINT_TABLE not in connection.introspection.table_names():
+        return sorted(ledger.ledger_drift().values_list("pk", flat=True))
     with connection.cursor() as cursor:
-        cursor.execute(_checkpointed_drift_sql("c.id") + " ORDER BY c.id", [_checkpoint_mark()])
-        return [pk for (pk,) in cursor.fetchall()]
-
-
-def refresh_ledger_checkpoints() -> int:
-    """Rewrite every checkpoint from a fresh sum of the ledger; returns how many.
-
-    Runs in one transaction. On PostgreSQL it first takes a SHARE lock on the ledger:
-    it waits for XP operations in flight (an entry with an id below the mark but not yet
-    committed would otherwise be counted neither in the checkpoint nor "since"), and holds
-    new entries back for the seconds the rewrite takes.
-    """
-    ledger, checkpoint = (
-        connection.ops.quote_name(XPLedgerEntry._meta.db_table),
-        connection.ops.quote_name(LEDGER_CHECKPOINT_TABLE),
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"LOCK TABLE {ledger} IN SHARE MODE")
-            cursor.execute(f"TRUNCATE {checkpoint}")
-        else:
-            cursor.execute(f"DELETE FROM {checkpoint}")
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {ledger}")
-        (mark,) = cursor.fetchone()
         cursor.execute(
-            f"INSERT INTO {checkpoint} (character_id, total, entries, through_entry, created_at) "
-            f"SELECT character_id, SUM(amount), COUNT(*), %s, %s FROM {ledger} "
-            f"WHERE id <= %s GROUP BY character_id",
-            [mark, connection.ops.adapt_datetimefield_value(timezone.now()), mark],
+            ledger.checkpointed_drift_sql("c.id") + " ORDER BY c.id", [ledger.checkpoint_mark()]
         )
-        return cursor.rowcount
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def settle_balances(
@@ -415,7 +334,7 @@ def settle_balances(
     ids = sorted(set(character_ids))
     lock_characters(ids)
     rows = list(
-        _ledger_drift().filter(pk__in=ids).order_by("pk").values("pk", "name", "xp", "ledger")
+        ledger.ledger_drift().filter(pk__in=ids).order_by("pk").values("pk", "name", "xp", "ledger")
     )
     if keep == "balance":
         XPLedger._record(
@@ -439,10 +358,7 @@ def settle_balances(
             for row in rows
         ]
         log.record(outcome, changes, rows=len(rows))
-        for row in rows:
-            Character.objects.filter(pk=row["pk"]).update(
-                xp=row["ledger"], updated_at=timezone.now()
-            )
+        ledger.restore_balances({row["pk"]: row["ledger"] for row in rows})
     settled = {row["pk"] for row in rows}
     return [pk for pk in ids if pk not in settled]
 
