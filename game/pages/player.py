@@ -6,6 +6,7 @@ redirects (post-redirect-get) with a message saying what happened or why not.
 """
 
 import csv
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from characters.models import Character, CharacterChange, Status
-from characters.traits import XP_TRAITS
+from characters.traits import XP_TRAITS, TraitSpec
 from core.ids import parse_id
 from game import permissions
 from game.models import (
@@ -94,23 +95,36 @@ def dashboard(request):
 # --- Spending ----------------------------------------------------------------------------
 
 
-def _spend_options(character):
+@dataclass(frozen=True)
+class SpendOption:
+    """One XP trait on the spend page: its rating, any open request and, below its
+    maximum, the next dot (``new``), its price and the XP still missing (``short``)."""
+
+    spec: TraitSpec
+    rating: int
+    pending: XPSpendingRequest | None
+    new: int | None = None  # None at the maximum, as are price and short
+    price: int | None = None
+    short: int | None = None
+
+    @property
+    def at_max(self) -> bool:
+        return self.rating >= self.spec.maximum
+
+
+def _spend_options(character) -> list[SpendOption]:
     """Every XP trait with its rating, next rating, price, affordability and open request."""
     pending = {r.trait_name: r for r in character.xp_requests.filter(status=SpendStatus.PENDING)}
     options = []
     for spec in XP_TRAITS.values():
         rating = getattr(character, spec.name)
-        option = {
-            "spec": spec,
-            "rating": rating,
-            "pending": pending.get(spec.name),
-            "at_max": rating >= spec.maximum,
-        }
-        if not option["at_max"]:
-            option["new"] = rating + 1
-            option["price"] = trait_cost(spec.name, rating)
-            option["short"] = max(0, option["price"] - character.xp)
-        options.append(option)
+        request = pending.get(spec.name)
+        if rating >= spec.maximum:
+            options.append(SpendOption(spec, rating, request))
+            continue
+        price = trait_cost(spec.name, rating)
+        short = max(0, price - character.xp)
+        options.append(SpendOption(spec, rating, request, rating + 1, price, short))
     return options
 
 
@@ -144,7 +158,7 @@ def spend(request, pk):
     options = _spend_options(character)
     chosen = request.GET.get("trait")
     if chosen:
-        option = next((o for o in options if o["spec"].name == chosen), None)
+        option = next((o for o in options if o.spec.name == chosen), None)
         if option is None:
             raise Http404("No such trait.")
         return render(
@@ -153,13 +167,13 @@ def spend(request, pk):
             {
                 "character": character,
                 "option": option,
-                "after": character.xp - option.get("price", 0),
+                "after": character.xp - (option.price or 0),
             },
         )
     groups = [
-        ("Attributes", [o for o in options if o["spec"].category == "attribute"]),
-        ("Abilities", [o for o in options if o["spec"].category == "ability"]),
-        ("Willpower", [o for o in options if o["spec"].category == "willpower"]),
+        ("Attributes", [o for o in options if o.spec.category == "attribute"]),
+        ("Abilities", [o for o in options if o.spec.category == "ability"]),
+        ("Willpower", [o for o in options if o.spec.category == "willpower"]),
     ]
     return render(request, "game/spend.html", {"character": character, "groups": groups})
 

@@ -5,6 +5,7 @@ Only chronicles the user storytells appear (``game.permissions``). Every decisio
 through the XP operations or ``game.operations.lifecycle``: pages never write XP or traits.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
 
@@ -488,6 +489,17 @@ def scene_finish(request, pk):
     return redirect("st-scene-award", pk=scene.pk)
 
 
+@dataclass(frozen=True)
+class AwardLine:
+    """One participant on the award page: the override chosen for it (``""``: the
+    default), the XP it gets and, when it gets none whatever the amount, why."""
+
+    character: Character
+    override: str
+    amount: int
+    note: str = ""
+
+
 @login_required
 def scene_award(request, pk):
     """Default amount, per-participant overrides, a preview, then one award."""
@@ -513,16 +525,13 @@ def scene_award(request, pk):
         amount = _xp_amount(override, character.name, maximum, errors, fallback=default)
         active = character.status == Status.APPROVED
         own = permissions.is_own(user, character.owner_id)
-        plan.append(
-            {
-                "character": character,
-                "override": override,
-                "amount": amount if active and not own else 0,
-                "note": "" if active else "not in play: no XP",
-            }
-        )
-        if own and active:
-            plan[-1]["note"] = "your own character: another storyteller awards it"
+        if not active:
+            note = "not in play: no XP"
+        elif own:
+            note = "your own character: another storyteller awards it"
+        else:
+            note = ""
+        plan.append(AwardLine(character, override, amount if active and not own else 0, note))
     for error in errors:
         messages.error(request, error)
     if request.method == "POST" and data.get("confirm") and errors:
@@ -534,13 +543,13 @@ def scene_award(request, pk):
         try:
             count = xp.award_scene_xp(
                 scene=scene,
-                character_awards={row["character"].pk: row["amount"] for row in plan},
+                character_awards={row.character.pk: row.amount for row in plan},
                 by=user,
             )
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, error_text(error))
         else:
-            total = sum(row["amount"] for row in plan)
+            total = sum(row.amount for row in plan)
             messages.success(request, f"Awarded {total} XP to {count} character(s).")
         return redirect("st-scene-award", pk=scene.pk)
     return render(

@@ -468,7 +468,7 @@ def test_awarding_with_an_override_after_a_preview(client, world):
     form = {"default": "2", f"xp_{bea.pk}": "4", f"xp_{rex.pk}": ""}
 
     preview = head.post(url, form)
-    plan = {row["character"].name: row["amount"] for row in preview.context["plan"]}
+    plan = {row.character.name: row.amount for row in preview.context["plan"]}
     assert plan == {"Ada": 2, "Bea": 4, "Rex": 0}
     assert "not in play: no XP" in text(preview)
     assert XPLedgerEntry.objects.filter(scene=world.scene).count() == 0

@@ -27,6 +27,7 @@ from game.operations.ledger import refresh_ledger_checkpoints
 from oversight.integrity.base import (
     Check,
     CheckResult,
+    Example,
     FieldCheck,
     FixLog,
     FixOutcome,
@@ -53,6 +54,7 @@ from oversight.integrity.game import (
 from oversight.integrity.game import settle_balances as settle
 
 __all__ = [
+    "Example",
     "REGISTRY",
     "Check",
     "CheckResult",
@@ -207,7 +209,8 @@ def run_checks(names: list[str] | None = None, *, examples: int = 0) -> list[Che
             continue
         result = check.result(figures[check.name])
         if examples and result.count:
-            result.examples, shown = check.examples(examples)
+            found, shown = check.examples(examples)
+            result.examples = found
             result.more = result.count - shown
         results.append(result)
     return results

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import reduce
 from itertools import islice
-from typing import Any, TypedDict
+from typing import Any, Required, TypedDict, cast
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
@@ -39,7 +39,7 @@ class CheckResult:
     title: str
     count: int | None
     fixable: bool
-    examples: list[dict] = field(default_factory=list)
+    examples: list["Example"] = field(default_factory=list)
     skipped: str | None = None
     info: dict = field(default_factory=dict)
     more: int = 0
@@ -67,6 +67,24 @@ class CheckResult:
         }
 
 
+class Example(TypedDict, total=False):
+    """One offending row behind a check, as the reports show it (``render.describe``):
+    the row, its wrong value, what --fix makes of it, and a check's own figures."""
+
+    model: Required[str]  # "app_label.ModelName"
+    id: Required[int]
+    name: Required[str]  # the object's name, for people
+    field: str  # the wrong field ("duplicate": a surplus row); none or "": no value shown
+    value: object  # the field's value now
+    fix: object  # what --fix makes of it, or what a person does
+    # A check's own figures (oversight/integrity/game.py), shown after the value:
+    ledger: int  # xp_ledger: the balance the ledger sums to
+    character_status: str  # pending_spends_inactive
+    request: str  # pending_spends_inactive, duplicate_pending: "Strength for 8 XP"
+    character_id: int  # lost_dots
+    rating: int  # lost_dots: the trait's rating now
+
+
 EXAMPLE_KEYS = ("model", "id", "name", "field")
 
 
@@ -82,13 +100,13 @@ class Change(TypedDict, total=False):
     note: str
 
 
-def example_of(change: Change, **replace) -> dict:
+def example_of(change: Change, **replace) -> Example:
     """A change shown as a report example: its value now (``value``) and what --fix makes
     of it (``fix``); ``replace`` overrides fields (e.g. ``field="duplicate"``)."""
     example: dict = {key: value for key, value in change.items() if key in EXAMPLE_KEYS}
     example.update(value=change.get("old"), fix=change.get("new"))
     example.update(replace)
-    return example
+    return cast(Example, example)
 
 
 class CheckDict(TypedDict):
@@ -96,7 +114,7 @@ class CheckDict(TypedDict):
     title: str
     count: int | None
     fixable: bool
-    examples: list[dict]
+    examples: list[Example]
     more: int
     skipped: str | None
     info: dict[str, int]
@@ -214,7 +232,7 @@ class Check:
     def result(self, figures: dict) -> CheckResult:
         return CheckResult(self.name, self.title, figures[self.name], self.fixable)
 
-    def examples(self, limit: int) -> tuple[list[dict], int]:
+    def examples(self, limit: int) -> tuple[list[Example], int]:
         """Up to ``limit`` offending rows as example dicts, and how many rows they span."""
         raise NotImplementedError
 
@@ -284,9 +302,9 @@ class FieldCheck(Check):
             if row[name] != row[f"fixed_{name}"]
         ]
 
-    def examples(self, limit: int) -> tuple[list[dict], int]:
+    def examples(self, limit: int) -> tuple[list[Example], int]:
         rules = self.rules()
-        examples: list[dict] = []
+        examples: list[Example] = []
         rows = list(self._offenders()[:limit])
         for row in rows:
             examples.extend(example_of(change) for change in self._changes(row, rules))

@@ -38,6 +38,7 @@ from oversight.integrity.base import (
     Change,
     Check,
     CheckResult,
+    Example,
     FieldCheck,
     FixLog,
     FixOutcome,
@@ -102,7 +103,7 @@ class DuplicateSTRelationships(Check):
             "new": None,
         }
 
-    def examples(self, limit: int) -> tuple[list[dict], int]:
+    def examples(self, limit: int) -> tuple[list[Example], int]:
         rows = list(self._offenders()[:limit])
         examples = [example_of(self._change(row), field="duplicate", fix="delete") for row in rows]
         return examples, len(rows)
@@ -223,13 +224,13 @@ class XPLedger(Check):
         result.fixable_count = result.info["without_ledger"]
         return result
 
-    def examples(self, limit: int) -> tuple[list[dict], int]:
+    def examples(self, limit: int) -> tuple[list[Example], int]:
         rows = list(
             ledger.ledger_drift()
             .order_by("pk")
             .values("pk", "name", "xp", "ledger", "entries")[:limit]
         )
-        examples = [
+        examples: list[Example] = [
             {
                 "model": Character._meta.label,
                 "id": row["pk"],
@@ -453,9 +454,9 @@ class PendingSpendsInactive(_PendingRefundCheck):
     def violation(self) -> Q:
         return Q(status=SpendStatus.PENDING, character__status__in=INACTIVE)
 
-    def examples(self, limit: int) -> tuple[list[dict], int]:
+    def examples(self, limit: int) -> tuple[list[Example], int]:
         rows = list(self._offenders()[:limit])
-        examples = [
+        examples: list[Example] = [
             {
                 "model": XPSpendingRequest._meta.label,
                 "id": row["pk"],
@@ -490,9 +491,9 @@ class DuplicatePending(_PendingRefundCheck):
         )
         return Q(status=SpendStatus.PENDING) & Q(Exists(older))
 
-    def examples(self, limit: int) -> tuple[list[dict], int]:
+    def examples(self, limit: int) -> tuple[list[Example], int]:
         rows = list(self._offenders()[:limit])
-        examples = [
+        examples: list[Example] = [
             {
                 "model": XPSpendingRequest._meta.label,
                 "id": row["pk"],
@@ -552,7 +553,7 @@ class LostDots(Check):
         }
         return result
 
-    def examples(self, limit: int) -> tuple[list[dict], int]:
+    def examples(self, limit: int) -> tuple[list[Example], int]:
         missing, stale = self._conditions()
         rows = list(
             self._rows()
@@ -570,7 +571,7 @@ class LostDots(Check):
                 "rating",
             )[:limit]
         )
-        examples = []
+        examples: list[Example] = []
         for row in rows:
             trait, rating = row["trait_display"], row["rating"]
             if row["status"] == SpendStatus.APPROVED:

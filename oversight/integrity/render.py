@@ -3,7 +3,7 @@ and documents: the command only writes them (as ``oversight.monitoring.render`` 
 monitor), and the operator integrity page shows the same lines.
 """
 
-from oversight.integrity.base import CheckResult, FixOutcome
+from oversight.integrity.base import CheckResult, Example, FixOutcome
 
 OK, FAIL, SKIP = "✓", "✗", "–"
 DRY_RUN_HEADER = "Dry run: nothing is written. --fix would change:"
@@ -155,7 +155,7 @@ ID_KINDS = {
 }
 
 
-def describe(example: dict) -> str:
+def describe(example: Example) -> str:
     """``Ada (#12) strength = 0 → 1`` for a character, ``Ada (request #31) …`` for a row
     of another table; then the check's own extra figures."""
     known = {"model", "id", "name", "field", "value", "fix"}
