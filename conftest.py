@@ -7,6 +7,12 @@ there silently.
 
 Browser tests (marker ``browser``: Chromium through Playwright against the live server)
 get their fixtures and helpers from ``tests.browser``, registered below.
+
+Tests marked ``server`` (tg served by gunicorn) are also ``process`` (tg, or a script, in a
+child process), and every ``process`` test is also ``once``: its child never uses the
+SQLite test database (in memory, out of a child's reach), so it gives the same result on
+either pass. ``scripts/test.sh`` runs the ``once`` tests on its PostgreSQL pass only,
+setting ``TG_SKIP_ONCE=1`` on the SQLite pass (they are reported as deselected there).
 """
 
 import os
@@ -46,6 +52,31 @@ def _flushes_the_database(item) -> bool:
     return "transactional_db" in names or "live_server" in names
 
 
+def pytest_itemcollected(item):
+    """As each test is collected, before ``-m`` selects: ``server`` implies ``process``,
+    which implies ``once``."""
+    if item.get_closest_marker("server") and not item.get_closest_marker("process"):
+        item.add_marker(pytest.mark.process)
+    if item.get_closest_marker("process") and not item.get_closest_marker("once"):
+        item.add_marker(pytest.mark.once)
+
+
+def _deselect_once(config, items) -> None:
+    """``TG_SKIP_ONCE=1`` (scripts/test.sh's SQLite pass) deselects the ``once`` tests;
+    never on a run that requires the services: that pass runs every test."""
+    if os.environ.get("TG_SKIP_ONCE") != "1":
+        return
+    if os.environ.get("TG_REQUIRE_SERVICES") == "1":
+        raise pytest.UsageError(
+            "TG_SKIP_ONCE=1 and TG_REQUIRE_SERVICES=1: the pass that requires the services "
+            "runs every test"
+        )
+    once = [item for item in items if item.get_closest_marker("once")]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = [item for item in items if not item.get_closest_marker("once")]
+
+
 # Last, after pytest's own reordering: pytest-django runs the tests that flush the
 # database after the others, but pytest then regroups the tests that share a
 # session-scoped parameter — Playwright's ``browser_name``, which any test with an
@@ -54,6 +85,7 @@ def _flushes_the_database(item) -> bool:
 # group) for every test after them. This puts the flushing tests back at the end.
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    _deselect_once(config, items)
     items[:] = sorted(items, key=_flushes_the_database)
     require = os.environ.get("TG_REQUIRE_SERVICES") == "1"
     on_postgres = _vendor() == "postgresql"
@@ -71,20 +103,38 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_redis)
 
 
+# TG_TEST_CLOCK: one moment, or several separated by commas (scripts/test.sh passes three).
+_CLOCK_MOMENTS = [m.strip() for m in os.environ.get("TG_TEST_CLOCK", "").split(",") if m.strip()]
+
+if len(_CLOCK_MOMENTS) > 1:
+
+    @pytest.fixture(scope="session", params=_CLOCK_MOMENTS)
+    def _clock_moment(request):
+        """Each moment of TG_TEST_CLOCK in turn: every test runs once at each, the tests
+        grouped by moment (session scope), as if the suite ran once per moment."""
+        return request.param
+
+else:
+
+    @pytest.fixture(scope="session")
+    def _clock_moment():
+        return _CLOCK_MOMENTS[0] if _CLOCK_MOMENTS else None
+
+
 @pytest.fixture(autouse=True)
-def _moved_clock(request):
+def _moved_clock(request, _clock_moment):
     """``TG_TEST_CLOCK=2027-01-01T00:00:00+00:00`` runs every test with the clock set to
     that moment (and ticking from it), so that the suite can be shown not to depend on the
-    day it runs: scripts/test.sh runs the ``dates`` tests at several such moments. Tests
-    that need a particular date set it themselves with time-machine's ``time_machine``
-    fixture, which takes precedence over this one. A child process (marker ``process``)
-    reads the machine's real clock, so tests that compare its view of "now" with rows
-    written here keep the real clock too."""
-    moment = os.environ.get("TG_TEST_CLOCK")
-    if not moment or request.node.get_closest_marker("process"):
+    day it runs: scripts/test.sh runs the ``dates`` tests at several such moments (in one
+    pytest process: ``TG_TEST_CLOCK=MOMENT,MOMENT,...`` runs each test at every moment,
+    its id ending in the moment). Tests that need a particular date set it themselves with
+    time-machine's ``time_machine`` fixture, which takes precedence over this one. A child
+    process (marker ``process``) reads the machine's real clock, so tests that compare its
+    view of "now" with rows written here keep the real clock too."""
+    if not _clock_moment or request.node.get_closest_marker("process"):
         yield
         return
-    with time_machine.travel(datetime.fromisoformat(moment), tick=True):
+    with time_machine.travel(datetime.fromisoformat(_clock_moment), tick=True):
         yield
 
 

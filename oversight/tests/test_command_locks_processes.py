@@ -24,7 +24,7 @@ from tests.processes import ROOT, child_env
 from tests.serving import production_env
 from tests.support import Webhook, corrupt, wait_for_backend
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.process]
 
 
 def start(*args: str, **env) -> subprocess.Popen:

@@ -24,6 +24,8 @@ READER = re.compile(r'env_(?:str|int|bool|list|choice|database)\(\s*"([A-Z][A-Z0
 COMMAND_ONLY = {"TG_CONSTRAINTS_ROLLBACK"}
 CRON_LINE = re.compile(r"^(\S+ \S+ \S+ \S+ \S+)\s+(cd /srv/tg && .*)$")
 
+pytestmark = pytest.mark.once  # files and child processes: the same on either database
+
 
 def variables_tg_reads() -> set[str]:
     names = {option.env for option in OPTIONS.values() if option.env}
@@ -51,6 +53,7 @@ def production_settings_with(values: dict) -> dict:
     return {**values, "DJANGO_SETTINGS_MODULE": "tg.settings.production"}
 
 
+@pytest.mark.process
 def test_the_template_as_written_refuses_to_start_until_the_secret_key_is_set():
     ran = manage("check", env=production_settings_with(env_template()))
 
@@ -58,6 +61,7 @@ def test_the_template_as_written_refuses_to_start_until_the_secret_key_is_set():
     assert ran.stderr.strip().endswith("The environment variable SECRET_KEY must be set.")
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("optional", [False, True], ids=["required lines", "every line"])
 def test_the_template_passes_check_deploy_without_a_warning(optional):
     values = env_template(optional=optional)
@@ -165,6 +169,7 @@ def installed_copy(tmp_path) -> list:
     return copies
 
 
+@pytest.mark.process
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="needs systemd-analyze")
 def test_systemd_analyze_verify_finds_nothing_to_say(tmp_path):
     ran = subprocess.run(

@@ -58,6 +58,7 @@ print(json.dumps(answers))
 """
 
 
+@pytest.mark.process
 def test_under_production_settings_only_the_probe_skips_host_check_and_https_redirect(tmp_path):
     result = python("-c", PROBE_SCRIPT, env=production_env(tmp_path))
 
@@ -71,6 +72,7 @@ def test_under_production_settings_only_the_probe_skips_host_check_and_https_red
     }
 
 
+@pytest.mark.process
 def test_production_without_allowed_hosts_refuses_to_start_with_one_line(tmp_path):
     env = production_env(tmp_path)
     del env["ALLOWED_HOSTS"]
@@ -85,6 +87,7 @@ def test_production_without_allowed_hosts_refuses_to_start_with_one_line(tmp_pat
     )
 
 
+@pytest.mark.process
 def test_the_readme_states_the_allowed_hosts_default_the_settings_have():
     readme = (ROOT / "README.md").read_text()
     [row] = [line for line in readme.splitlines() if line.startswith("| `ALLOWED_HOSTS` |")]

@@ -6,6 +6,8 @@ import pytest
 from tests.processes import manage
 from tg.test_runner import pytest_label
 
+pytestmark = pytest.mark.once
+
 TINY_SUITE = """
 def test_arithmetic_still_works():
     assert 1 + 1 == 2
@@ -23,6 +25,7 @@ def tiny_suite(tmp_path):
     return str(path)
 
 
+@pytest.mark.process
 def test_a_failing_test_makes_the_command_fail(tiny_suite):
     result = manage("test", tiny_suite)
 
@@ -31,6 +34,7 @@ def test_a_failing_test_makes_the_command_fail(tiny_suite):
     assert "Ran 0 tests" not in result.stdout + result.stderr
 
 
+@pytest.mark.process
 def test_k_is_passed_to_pytest(tiny_suite):
     result = manage("test", tiny_suite, "-k", "arithmetic")
 
@@ -38,6 +42,7 @@ def test_k_is_passed_to_pytest(tiny_suite):
     assert "1 passed, 1 deselected" in result.stdout
 
 
+@pytest.mark.process
 def test_a_node_id_label_runs_that_test_only(tiny_suite):
     result = manage("test", f"{tiny_suite}::test_this_one_fails")
 
@@ -45,6 +50,7 @@ def test_a_node_id_label_runs_that_test_only(tiny_suite):
     assert "1 failed in" in result.stdout
 
 
+@pytest.mark.process
 def test_failfast_and_verbosity_are_translated(tiny_suite):
     result = manage("test", tiny_suite, "--failfast", "--verbosity", "2")
 
@@ -53,6 +59,7 @@ def test_failfast_and_verbosity_are_translated(tiny_suite):
     assert "stopping after 1 failures" in result.stdout
 
 
+@pytest.mark.process
 def test_a_dotted_django_label_runs_the_real_test_it_names():
     label = "oversight.tests.test_manage_py_test.test_django_labels_become_pytest_paths"
 

@@ -215,6 +215,7 @@ def _manage(*args, env=None):
     )
 
 
+@pytest.mark.process
 def test_manage_py_exits_2_with_one_line_for_a_bad_period():
     result = _manage("--period", "abc", "--json")
     assert result.returncode == 2
@@ -224,6 +225,7 @@ def test_manage_py_exits_2_with_one_line_for_a_bad_period():
     )
 
 
+@pytest.mark.process
 def test_manage_py_exits_2_with_one_line_when_the_database_cannot_be_read(tmp_path):
     missing = tmp_path / "no-such-dir" / "tg.sqlite3"
     result = _manage("--json", env={"DATABASE_URL": f"sqlite:///{missing}"})

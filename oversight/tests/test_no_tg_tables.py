@@ -6,6 +6,8 @@ from django.db import connection
 
 from tests.processes import manage
 
+pytestmark = pytest.mark.process
+
 COMMANDS = [
     ("validate_data_integrity",),
     ("validate_data_integrity", "--json"),

@@ -10,6 +10,8 @@ import pytest
 
 from tests.processes import ROOT
 
+pytestmark = pytest.mark.once
+
 # A "python3" that reports the given version to the check find_python runs (-c CODE).
 PRETEND = (
     "#!/bin/sh\n"
@@ -24,6 +26,7 @@ def test_pyproject_accepts_3_11_and_newer_only():
     assert project["requires-python"] == ">=3.11"
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(("version", "accepted"), [("3.10", False), ("3.11", True), ("3.13", True)])
 def test_the_scripts_find_a_python_of_3_11_or_newer(tmp_path, version, accepted):
     """Only a ``python3`` of the given version on PATH: does find_python take it?"""

@@ -21,7 +21,12 @@ from tests.serving import (
 )
 from tests.support import ledger_sum
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.server,
+]
 
 TRAITS = ("alertness", "athletics", "brawl", "empathy", "expression")
 

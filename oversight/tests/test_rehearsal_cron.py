@@ -21,7 +21,7 @@ from tests.processes import ROOT, child_env, shell
 from tests.serving import DEPLOYMENT, UNITS, production_env
 from tests.support import Webhook
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.process]
 
 SCHEMA = Draft202012Validator(json.loads((DEPLOYMENT / "monitor_report.schema.json").read_text()))
 

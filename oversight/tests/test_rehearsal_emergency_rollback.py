@@ -20,7 +20,7 @@ from tests.serving import (
     scratch_database,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db, pytest.mark.server]
 
 CONSTRAINT_MIGRATIONS = (
     "0003_validation_constraints",

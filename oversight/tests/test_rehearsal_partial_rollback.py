@@ -20,7 +20,7 @@ from game.tests.threads import codes, run_together
 from tests.serving import manage_on
 from tests.support import corrupt, ledger_sum
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.process]
 
 # The documented commands (README, "Partial rollback").
 ROLLBACK = {"TG_CONSTRAINTS_ROLLBACK": "1"}

@@ -21,7 +21,7 @@ from tests.serving import (
     scratch_database,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db, pytest.mark.server]
 
 FIVE_STEPS = [
     ("validate_data_integrity", "--verbose"),

@@ -23,6 +23,7 @@ def policy(header: str) -> dict[str, list[str]]:
     return {name: sources for name, *sources in parts}
 
 
+@pytest.mark.server
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
@@ -102,6 +103,7 @@ def serve(**env):
     )
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     ("change", "message"),
     [

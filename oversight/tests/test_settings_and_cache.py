@@ -43,6 +43,7 @@ def run_python(*args: str, env: dict) -> subprocess.CompletedProcess:
 # --- Settings --------------------------------------------------------------------------
 
 
+@pytest.mark.process
 def test_production_refuses_to_start_without_a_secret_key():
     result = run_python(
         "-c",
@@ -54,6 +55,7 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "The environment variable SECRET_KEY must be set." in result.stderr
 
 
+@pytest.mark.process
 def test_production_passes_the_deploy_check_with_the_documented_variables():
     env = {
         "DJANGO_SETTINGS_MODULE": "tg.settings.production",
@@ -69,6 +71,7 @@ def test_production_passes_the_deploy_check_with_the_documented_variables():
     assert "WARNING" not in result.stderr
 
 
+@pytest.mark.process
 def test_production_has_debug_off_and_uses_the_environment():
     env = {
         "DJANGO_SETTINGS_MODULE": "tg.settings.production",
@@ -98,6 +101,7 @@ def test_production_has_debug_off_and_uses_the_environment():
     ]
 
 
+@pytest.mark.process
 def test_without_urls_development_needs_nothing_installed():
     result = run_python(
         "-c",
@@ -188,6 +192,7 @@ def own_redis(tmp_path):
     process.wait(timeout=10)
 
 
+@pytest.mark.process  # its own redis-server
 @pytest.mark.redis
 @pytest.mark.django_db
 def test_a_redis_outage_degrades_without_errors_or_lost_sessions(

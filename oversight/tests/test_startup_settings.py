@@ -2,15 +2,29 @@
 out-of-range value stops any ``manage.py`` command with one line naming the variable
 and exit status 2, never a traceback. A mistyped ``TG_MONITORING`` (a settings file,
 not the environment) makes both operator commands exit 2 with one line naming the key,
-and blocks nothing else."""
+and blocks nothing else.
 
+The tables of values are read in this process (the settings module run afresh with the
+environment a child process gets; the commands through ``call_command``); one real
+``manage.py`` per kind of refusal shows what the operator sees: the line, the status,
+no traceback, no secret repeated. Nothing here depends on the suite's database: marker
+``once``.
+"""
+
+import ast
+import importlib.util
 import json
+import os
 import re
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from oversight.monitoring.config import OPTIONS
-from tests.processes import ROOT, manage, python
+from tests.processes import ROOT, TG_VARIABLES, manage, python
+from tests.support import command as run_command
+
+pytestmark = pytest.mark.once
 
 
 def one_line_refusal(result) -> str:
@@ -19,6 +33,34 @@ def one_line_refusal(result) -> str:
     assert "Traceback" not in result.stderr
     [line] = result.stderr.splitlines()
     return line
+
+
+@pytest.fixture
+def settings_from(monkeypatch):
+    """``settings_from({"VARIABLE": "value"})``: the names tg/settings/base.py (where every
+    variable the test settings use is read) defines, run afresh in this process with the
+    environment ``tests.processes.child_env`` gives a child — tg's own variables removed —
+    plus these. A refusal raises ``ImproperlyConfigured``, as it does at start-up."""
+
+    def read(env: dict) -> dict:
+        for name in list(os.environ):
+            if name in TG_VARIABLES or name.startswith("TG_"):
+                monkeypatch.delenv(name)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        path = ROOT / "tg" / "settings" / "base.py"
+        spec = importlib.util.spec_from_file_location("tg.settings.base", path)
+        module = importlib.util.module_from_spec(spec)  # not put in sys.modules
+        spec.loader.exec_module(module)
+        return vars(module)
+
+    return read
+
+
+def refusal(settings_from, env: dict) -> str:
+    with pytest.raises(ImproperlyConfigured) as refused:
+        settings_from(env)
+    return str(refused.value)
 
 
 @pytest.mark.parametrize(
@@ -78,10 +120,20 @@ def one_line_refusal(result) -> str:
         ),
     ],
 )
-def test_a_bad_environment_value_stops_start_up_with_one_line_naming_it(variable, value, message):
-    result = manage("monitor_validation", "--json", env={variable: value})
+def test_a_bad_environment_value_stops_start_up_with_one_line_naming_it(
+    settings_from, variable, value, message
+):
+    assert refusal(settings_from, {variable: value}) == message
 
-    assert one_line_refusal(result) == f"ImproperlyConfigured: {message}"
+
+@pytest.mark.process
+def test_manage_py_prints_a_bad_value_as_one_line_and_exits_2():
+    result = manage("monitor_validation", "--json", env={"TG_MONITOR_RETENTION_DAYS": "-1"})
+
+    assert one_line_refusal(result) == (
+        "ImproperlyConfigured: TG_MONITOR_RETENTION_DAYS must be a whole number from 1 to "
+        "36600, got '-1'."
+    )
 
 
 @pytest.mark.parametrize(
@@ -92,7 +144,20 @@ def test_a_bad_environment_value_stops_start_up_with_one_line_naming_it(variable
         "https://[hooks.example.org]/T0/s3cret",
     ],
 )
-def test_a_webhook_that_is_not_an_http_url_stops_start_up_without_repeating_it(url):
+def test_a_webhook_that_is_not_an_http_url_stops_start_up_without_repeating_it(settings_from, url):
+    message = refusal(settings_from, {"TG_ALERT_WEBHOOK_URL": url})
+
+    assert message == (
+        "TG_ALERT_WEBHOOK_URL must be an http(s) URL with a host name, "
+        "or empty; the value is not repeated here (it may hold a secret)."
+    )
+    assert "s3cret" not in message
+
+
+@pytest.mark.process
+def test_manage_py_refuses_a_secret_bearing_value_in_one_line_without_repeating_it():
+    url = "https://[hooks.example.org]/T0/s3cret"
+
     result = manage("monitor_validation", "--json", env={"TG_ALERT_WEBHOOK_URL": url})
 
     assert one_line_refusal(result) == (
@@ -102,7 +167,20 @@ def test_a_webhook_that_is_not_an_http_url_stops_start_up_without_repeating_it(u
     assert "s3cret" not in result.stderr
 
 
-def test_a_hash_in_the_database_password_is_refused_without_repeating_the_password():
+def test_a_hash_in_the_database_password_is_refused_without_repeating_the_password(
+    settings_from,
+):
+    message = refusal(settings_from, {"DATABASE_URL": "postgres://tg:s3cr#et@db.internal:5432/tg"})
+
+    assert message == (
+        "DATABASE_URL contains '#', which ends a URL: URL-encode it in "
+        "the user name or password as %23 (see README, Configuration)."
+    )
+    assert "s3cr" not in message
+
+
+@pytest.mark.process
+def test_manage_py_refuses_a_bad_database_url_in_one_line_without_repeating_it():
     url = "postgres://tg:s3cr#et@db.internal:5432/tg"
 
     result = manage("validate_data_integrity", env={"DATABASE_URL": url})
@@ -114,28 +192,46 @@ def test_a_hash_in_the_database_password_is_refused_without_repeating_the_passwo
     assert "s3cr" not in result.stderr
 
 
-def test_an_unparsable_database_url_is_refused_without_repeating_it():
-    url = "postgres://tg:se/cret@db.internal:5432/tg"
+def test_an_unparsable_database_url_is_refused_without_repeating_it(settings_from):
+    message = refusal(settings_from, {"DATABASE_URL": "postgres://tg:se/cret@db.internal:5432/tg"})
 
-    result = manage("monitor_validation", env={"DATABASE_URL": url})
-
-    assert one_line_refusal(result) == (
-        "ImproperlyConfigured: DATABASE_URL is not a valid database URL "
+    assert message == (
+        "DATABASE_URL is not a valid database URL "
         "(scheme://user:password@host:port/name): URL-encode any of : / ? # @ % in the user "
         "name or password (see README, Configuration)."
     )
-    assert "cret" not in result.stderr
+    assert "cret" not in message
 
 
-def test_the_url_encoded_password_is_decoded_for_the_driver():
+def test_the_url_encoded_password_is_decoded_for_the_driver(settings_from):
+    read = settings_from({"DATABASE_URL": "postgres://tg:s3cr%23et@db.internal:5432/tg"})
+
+    assert read["DATABASES"]["default"]["PASSWORD"] == "s3cr#et"
+
+
+@pytest.mark.process
+def test_the_settings_a_real_process_reads_are_the_ones_read_here(settings_from):
+    """The in-process reading above is what ``django.setup()`` makes of the same
+    environment in a child process."""
+    env = {
+        "DATABASE_URL": "postgres://tg:s3cr%23et@db.internal:5432/tg",
+        "TG_MONITOR_MIN_SAMPLE": "7",
+        "TG_ALERT_EMAILS": "a@example.test, b@example.test",
+    }
     result = python(
         "-c",
-        "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.DATABASES['default']['PASSWORD'])",
-        env={"DATABASE_URL": "postgres://tg:s3cr%23et@db.internal:5432/tg"},
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.DATABASES['default']['PASSWORD'], s.TG_MONITORING]))",
+        env=env,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "s3cr#et\n"
+    read = settings_from(env)
+
+    assert json.loads(result.stdout) == [
+        read["DATABASES"]["default"]["PASSWORD"],
+        read["TG_MONITORING"],
+    ]
+    assert read["DATABASES"]["default"]["PASSWORD"] == "s3cr#et"
 
 
 def test_an_enormous_limit_is_a_usage_error_not_a_traceback():
@@ -149,26 +245,17 @@ def test_an_enormous_limit_is_a_usage_error_not_a_traceback():
 # --- TG_MONITORING: defaults live in oversight.monitoring.config, settings hold the environment
 
 
-def monitoring_setting(env: dict) -> dict:
-    result = python(
-        "-c",
-        "import json, django; django.setup(); from django.conf import settings; "
-        "print(json.dumps(settings.TG_MONITORING))",
-        env=env,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+def test_without_environment_the_setting_holds_nothing_and_config_has_every_default(
+    settings_from,
+):
+    assert settings_from({})["TG_MONITORING"] == {}
 
 
-def test_without_environment_the_setting_holds_nothing_and_config_has_every_default():
-    assert monitoring_setting({}) == {}
-
-
-def test_the_setting_holds_exactly_what_the_environment_sets():
+def test_the_setting_holds_exactly_what_the_environment_sets(settings_from):
     env = {spec.env: "7" for spec in OPTIONS.values() if spec.kind is int and spec.env}
     env |= {"TG_ALERT_EMAILS": "a@example.test, b@example.test", "TG_MONITOR_TOKEN": "t"}
 
-    assert monitoring_setting(env) == {
+    assert settings_from(env)["TG_MONITORING"] == {
         "ALERT_EMAILS": ["a@example.test", "b@example.test"],
         "ALERT_COOLDOWN_HOURS": 7,
         "SNAPSHOT_RETENTION_DAYS": 7,
@@ -197,48 +284,60 @@ def settings_with(tmp_path):
     return write
 
 
-@pytest.mark.parametrize(
-    ("entry", "message"),
-    [
-        (
-            '"SNAPSHOT_RETENTON_DAYS": 30',
-            "TG_MONITORING['SNAPSHOT_RETENTON_DAYS'] is not a monitoring setting; "
-            "did you mean 'SNAPSHOT_RETENTION_DAYS'?",
-        ),
-        (
-            '"THRESHOLDS": {"xp_spend_tme_p95_ms": 800}',
-            "TG_MONITORING['THRESHOLDS'] names an unknown metric 'xp_spend_tme_p95_ms'; "
-            "known metrics: cache_available, constraint_violations_per_day, "
-            "data_integrity_issues, database_deadlocks_per_day, health_score, monitor_stale, "
-            "scene_xp_award_success_rate, transaction_rollback_rate, xp_spend_success_rate, "
-            "xp_spend_time_p95_ms.",
-        ),
-        (
-            '"SNAPSHOT_RETENTION_DAYS": -1',
-            "TG_MONITORING['SNAPSHOT_RETENTION_DAYS'] (environment variable "
-            "TG_MONITOR_RETENTION_DAYS) must be a whole number from 1 to 36600, not -1.",
-        ),
-        (
-            '"WEBHOOK_URL": "hooks.example.org/s3cret"',
-            "TG_MONITORING['WEBHOOK_URL'] (environment variable TG_ALERT_WEBHOOK_URL) must be "
-            "an http(s) URL with a host name, or empty; the value is not repeated here (it may "
-            "hold a secret).",
-        ),
-        (
-            '"WEBHOOK_TIMEOUT_SECONDS": "5"',
-            "TG_MONITORING['WEBHOOK_TIMEOUT_SECONDS'] must be a number from 0.1 to 60, not '5'.",
-        ),
-    ],
-)
+TYPOS = [
+    (
+        '"SNAPSHOT_RETENTON_DAYS": 30',
+        "TG_MONITORING['SNAPSHOT_RETENTON_DAYS'] is not a monitoring setting; "
+        "did you mean 'SNAPSHOT_RETENTION_DAYS'?",
+    ),
+    (
+        '"THRESHOLDS": {"xp_spend_tme_p95_ms": 800}',
+        "TG_MONITORING['THRESHOLDS'] names an unknown metric 'xp_spend_tme_p95_ms'; "
+        "known metrics: cache_available, constraint_violations_per_day, "
+        "data_integrity_issues, database_deadlocks_per_day, health_score, monitor_stale, "
+        "scene_xp_award_success_rate, transaction_rollback_rate, xp_spend_success_rate, "
+        "xp_spend_time_p95_ms.",
+    ),
+    (
+        '"SNAPSHOT_RETENTION_DAYS": -1',
+        "TG_MONITORING['SNAPSHOT_RETENTION_DAYS'] (environment variable "
+        "TG_MONITOR_RETENTION_DAYS) must be a whole number from 1 to 36600, not -1.",
+    ),
+    (
+        '"WEBHOOK_URL": "hooks.example.org/s3cret"',
+        "TG_MONITORING['WEBHOOK_URL'] (environment variable TG_ALERT_WEBHOOK_URL) must be "
+        "an http(s) URL with a host name, or empty; the value is not repeated here (it may "
+        "hold a secret).",
+    ),
+    (
+        '"WEBHOOK_TIMEOUT_SECONDS": "5"',
+        "TG_MONITORING['WEBHOOK_TIMEOUT_SECONDS'] must be a number from 0.1 to 60, not '5'.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("entry", "message"), TYPOS)
 @pytest.mark.parametrize("command", ["monitor_validation", "validate_data_integrity"])
-def test_both_commands_exit_2_with_one_line_naming_the_bad_key(
-    settings_with, command, entry, message
-):
+def test_both_commands_exit_2_with_one_line_naming_the_bad_key(settings, command, entry, message):
+    """In this process, as ``manage.py`` prints it (tests.support.command)."""
+    settings.TG_MONITORING = {**settings.TG_MONITORING, **ast.literal_eval(f"{{{entry}}}")}
+
+    ran = run_command(command, "--json")
+
+    assert tuple(ran) == (2, "", f"CommandError: settings: {message}\n")
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("command", ["monitor_validation", "validate_data_integrity"])
+def test_manage_py_stops_both_commands_with_one_line_for_a_bad_key(settings_with, command):
+    [(entry, message), *_] = TYPOS
+
     result = manage(command, "--json", env=settings_with(entry))
 
     assert one_line_refusal(result) == f"CommandError: settings: {message}"
 
 
+@pytest.mark.process
 def test_a_mistyped_monitoring_setting_blocks_no_other_command(settings_with):
     env = settings_with('"SNAPSHOT_RETENTON_DAYS": 30')
 

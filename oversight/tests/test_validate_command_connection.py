@@ -5,7 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
+
+pytestmark = pytest.mark.process
 
 
 def test_an_unreachable_database_exits_2_with_one_line_and_no_traceback():
