@@ -39,11 +39,10 @@ UNREADABLE_VERSION = -1
 
 def parse_version(value: object) -> int | None:
     """The ``version`` a form was rendered with: ``None`` when none was sent (nothing to
-    compare), ``UNREADABLE_VERSION`` when one was sent but is not a whole number (the
-    operation then refuses the form as stale instead of skipping the check)."""
+    compare), ``UNREADABLE_VERSION`` when one was sent but is not a version (versions
+    start at 1, so like an id: the operation then refuses the form as stale instead of
+    skipping the check)."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.strip() == "0":
-        return 0
     parsed = parse_id(value)
     return UNREADABLE_VERSION if parsed is None else parsed

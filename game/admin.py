@@ -35,11 +35,11 @@ class StorytoldOnly(admin.ModelAdmin):
     chronicle_path = "chronicle"
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if permissions.is_superuser(request.user):
-            return qs
-        chronicles = permissions.storytold_by(request.user)
-        return qs.filter(**{f"{self.chronicle_path}__in": chronicles})
+        return (
+            super()
+            .get_queryset(request)
+            .filter(permissions.storyteller_scope_q(request.user, f"{self.chronicle_path}__"))
+        )
 
 
 @admin.register(Gameline)

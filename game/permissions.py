@@ -91,6 +91,15 @@ def member_q(user, prefix: str = "") -> Q:
     return Q(Exists(membership)) | Q(Exists(owns))
 
 
+def storyteller_scope_q(user, prefix: str = "") -> Q:
+    """Rows (through ``prefix``) of the chronicles ``user`` storytells, as a filter: every
+    row for a superuser, none for someone not signed in. For counts and querysets that
+    combine it with other conditions; ``storytold_by`` is the chronicles themselves."""
+    if is_superuser(user):
+        return Q()
+    return storyteller_q(user, prefix)
+
+
 def scoped(queryset: QuerySet, user, rule: Callable[[], Q]) -> QuerySet:
     """The one shape of every scoped queryset: nothing for someone not signed in,
     everything for a superuser, else the rows ``rule()`` admits."""
@@ -219,9 +228,7 @@ def characters_to_decide(queryset: QuerySet, user) -> QuerySet:
     """Characters of the chronicles ``user`` storytells (every chronicle for a superuser)
     whose storyteller decisions ``user`` may take: not their own, unless self-decisions
     are allowed. A character ``user`` only plays elsewhere is never among them."""
-    if not is_superuser(user):
-        queryset = queryset.filter(storyteller_q(user, "chronicle__"))
-    return queryset.filter(to_decide_q(user))
+    return queryset.filter(storyteller_scope_q(user, "chronicle__")).filter(to_decide_q(user))
 
 
 # --- Scenes --------------------------------------------------------------------------

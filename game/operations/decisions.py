@@ -39,10 +39,10 @@ def decide_requests(*, user, request_ids, approve: bool, reason: str = "") -> Ba
     """Approve or deny each request in its own transaction; one refusal never blocks the
     others. Requests outside ``user``'s chronicles are ignored (they do not exist here)."""
     summary = BatchSummary()
-    requests = permissions.scoped(
-        XPSpendingRequest.objects.filter(pk__in=request_ids).select_related("character"),
-        user,
-        lambda: permissions.storyteller_q(user, "character__chronicle__"),
+    requests = (
+        XPSpendingRequest.objects.filter(pk__in=request_ids)
+        .filter(permissions.storyteller_scope_q(user, "character__chronicle__"))
+        .select_related("character")
     )
     for request in sorted(requests, key=lambda r: r.pk):
         try:

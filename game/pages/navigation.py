@@ -32,10 +32,9 @@ class Navigation:
     def _requests(self) -> dict:
         to_decide = Q(pk__in=[])
         if self.is_storyteller:
-            to_decide = permissions.storyteller_q(self.user, "character__chronicle__")
-            if permissions.is_superuser(self.user):
-                to_decide = Q()
-            to_decide &= permissions.to_decide_q(self.user, "character__")
+            to_decide = permissions.storyteller_scope_q(
+                self.user, "character__chronicle__"
+            ) & permissions.to_decide_q(self.user, "character__")
         return XPSpendingRequest.objects.filter(status=SpendStatus.PENDING).aggregate(
             mine=Count("pk", filter=Q(character__owner=self.user)),
             to_decide=Count("pk", filter=to_decide),

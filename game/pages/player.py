@@ -28,7 +28,6 @@ from game.models import (
     LedgerKind,
     Scene,
     SpendStatus,
-    STRelationship,
     XPLedgerEntry,
     XPSpendingRequest,
 )
@@ -37,7 +36,7 @@ from game.operations import invitations as invitations_ops
 from game.operations.costs import trait_cost
 from game.pages.common import csv_cell, error_text
 from game.pages.forms import SignupForm
-from game.queries import with_xp_figures
+from game.queries import storytellers_of, with_xp_figures
 from notifications.forms import NotificationPreferencesForm
 from notifications.models import NotificationPreferences
 
@@ -298,11 +297,7 @@ def chronicle(request, pk):
         .select_related("owner")
         .order_by("name")
     )
-    storytellers = (
-        STRelationship.objects.filter(chronicle=chronicle)
-        .select_related("user", "gameline")
-        .order_by("gameline__name", "user__username")
-    )
+    storytellers = storytellers_of(chronicle)
     return render(
         request,
         "game/chronicle.html",

@@ -32,7 +32,6 @@ from game.models import (
     LedgerKind,
     Scene,
     SpendStatus,
-    STRelationship,
     XPLedgerEntry,
     XPSpendingRequest,
 )
@@ -41,7 +40,7 @@ from game.operations import scenes as scene_operations
 from game.operations.decisions import decide_requests
 from game.operations.storytellers import change_storytellers
 from game.pages.common import error_text
-from game.queries import current_rating
+from game.queries import current_rating, storytellers_of
 
 
 def _storyteller_only(user) -> None:
@@ -52,14 +51,13 @@ def _storyteller_only(user) -> None:
 def _queue(user):
     """Pending requests of the chronicles ``user`` storytells that ``user`` may decide
     (not their own characters'), with the rating now."""
-    qs = (
+    return (
         XPSpendingRequest.objects.filter(status=SpendStatus.PENDING)
         .filter(permissions.to_decide_q(user, "character__"))
+        .filter(permissions.storyteller_scope_q(user, "character__chronicle__"))
         .annotate(rating=current_rating())
+        .select_related("character", "character__owner", "character__chronicle")
     )
-    if not permissions.is_superuser(user):
-        qs = qs.filter(permissions.storyteller_q(user, "character__chronicle__"))
-    return qs.select_related("character", "character__owner", "character__chronicle")
 
 
 # --- Dashboard --------------------------------------------------------------------------
@@ -612,11 +610,7 @@ def storytellers(request, pk):
             if not permissions.is_head_storyteller(user, Chronicle.objects.get(pk=pk)):
                 return redirect("chronicle", pk=pk)
         return redirect("storytellers", pk=pk)
-    relations = (
-        STRelationship.objects.filter(chronicle=chronicle)
-        .select_related("user", "gameline")
-        .order_by("gameline__name", "user__username")
-    )
+    relations = storytellers_of(chronicle)
     return render(
         request,
         "game/st/storytellers.html",

@@ -1,11 +1,28 @@
 """Read-side figures the pages show, each computed in the database in a fixed number of
 queries whatever the number of characters (no per-row queries)."""
 
-from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from characters.traits import XP_TRAITS
-from game.models import LedgerKind, SpendStatus, XPLedgerEntry, XPSpendingRequest
+from game.models import (
+    LedgerKind,
+    SpendStatus,
+    STRelationship,
+    XPLedgerEntry,
+    XPSpendingRequest,
+)
 
 
 def _ledger_sum(condition: Q):
@@ -45,6 +62,15 @@ def with_xp_figures(characters):
         xp_spent=-_ledger_sum(spent),
         pending_count=_pending(Count("pk")),
         pending_cost=_pending(Sum("cost")),
+    )
+
+
+def storytellers_of(chronicle) -> QuerySet[STRelationship]:
+    """The chronicle's assistant storytellers, one row per game line, by line and name."""
+    return (
+        STRelationship.objects.filter(chronicle=chronicle)
+        .select_related("user", "gameline")
+        .order_by("gameline__name", "user__username")
     )
 
 

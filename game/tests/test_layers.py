@@ -83,9 +83,20 @@ def test_each_rule_is_written_once():
     assert definitions("is_own") == ["game/permissions.py:is_own"]  # the self-decision rule
     assert definitions(r"may_run_scene|_may_run") == ["game/permissions.py:may_run_scene"]
     assert definitions("scoped") == ["game/permissions.py:scoped"]
+    assert definitions("storyteller_scope_q") == ["game/permissions.py:storyteller_scope_q"]
     assert definitions(r"parse_id|_int") == ["core/ids.py:parse_id"]
     assert definitions(r"_errors|error_text") == ["game/operations/errors.py:error_text"]
     assert definitions(r"_cell|csv_cell") == ["game/pages/common.py:csv_cell"]
+
+
+def test_only_the_permission_module_asks_whether_someone_is_a_superuser():
+    askers = [
+        str(path.relative_to(ROOT))
+        for path in APP_SOURCES
+        if re.search(r"\bis_superuser\s*\(", code_only(path))
+    ]
+
+    assert askers == ["game/permissions.py"]
 
 
 def test_the_self_decision_setting_is_read_in_one_place():
@@ -127,7 +138,7 @@ def test_a_broken_version_is_never_a_missing_one():
     assert parse_version(None) is None
     assert parse_version("") is None
     assert parse_version("4") == 4
-    assert parse_version("0") == 0
+    assert parse_version("0") == -1  # versions start at 1
     assert parse_version("abc") == -1
     assert parse_version("²") == -1
 
