@@ -24,7 +24,6 @@ from characters.traits import (
     WILLPOWER,
 )
 from core.admin import GuardedAdmin, ReadOnlyAdmin
-from game import permissions
 
 XP_HELP = (
     "Read-only: XP changes only through ledgered operations (scene awards, spend "
@@ -73,8 +72,8 @@ class CharacterAdminBase(GuardedAdmin):
     The form carries the character's ``version`` as a hidden field: a form opened
     before an XP decision, a status change or another edit is refused on save with
     "changed since you opened it" (``Character.clean``), never saved over it.
-    Storytellers who are staff see the characters of the chronicles they storytell;
-    superusers see all. A character with XP history cannot be deleted: retire it.
+    Only superusers open the admin (core/admin_site.py). A character with XP history
+    cannot be deleted: retire it.
     """
 
     list_display = ["name", "owner", "chronicle", "status", "xp", "npc", "updated_at"]
@@ -91,9 +90,6 @@ class CharacterAdminBase(GuardedAdmin):
         if obj is not None and "status" in form.base_fields:
             form.base_fields["status"].help_text = status_help(obj.status)
         return form
-
-    def get_queryset(self, request):
-        return permissions.sheets_visible_to(request.user, super().get_queryset(request))
 
     def save_fields(self, request, obj, fields) -> None:
         # Pending requests refunded by a retirement are decided by this admin user.

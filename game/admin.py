@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from core.admin import GuardedAdmin, ReadOnlyAdmin
-from game import permissions
 from game.models import (
     Chronicle,
     ChronicleMembership,
@@ -27,19 +26,6 @@ from game.models import (
     participants_error,
     record_storyteller_change,
 )
-
-
-class StorytoldOnly(admin.ModelAdmin):
-    """Staff who are not superusers see only the rows of chronicles they storytell."""
-
-    chronicle_path = "chronicle"
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(permissions.storyteller_scope_q(request.user, f"{self.chronicle_path}__"))
-        )
 
 
 @admin.register(Gameline)
@@ -159,7 +145,7 @@ class STRelationshipAdmin(admin.ModelAdmin):
 
 
 @admin.register(StorytellerChange)
-class StorytellerChangeAdmin(StorytoldOnly, ReadOnlyAdmin):
+class StorytellerChangeAdmin(ReadOnlyAdmin):
     """Who became or stopped being a storyteller, when, by whom: a record, never edited."""
 
     list_display = ["at", "chronicle", "user", "action", "gameline", "by", "note"]
@@ -170,7 +156,7 @@ class StorytellerChangeAdmin(StorytoldOnly, ReadOnlyAdmin):
 
 
 @admin.register(ChronicleMembership)
-class ChronicleMembershipAdmin(StorytoldOnly, admin.ModelAdmin):
+class ChronicleMembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "chronicle", "joined_at"]
     list_filter = ["chronicle"]
     search_fields = ["user__username", "chronicle__name"]
@@ -179,7 +165,7 @@ class ChronicleMembershipAdmin(StorytoldOnly, admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(StorytoldOnly, admin.ModelAdmin):
+class InvitationAdmin(admin.ModelAdmin):
     list_display = ["chronicle", "note", "created_by", "created_at", "expires_at", "state"]
     list_filter = ["chronicle"]
     search_fields = ["note", "chronicle__name"]
@@ -204,7 +190,7 @@ class SceneForm(forms.ModelForm):
 
 
 @admin.register(Scene)
-class SceneAdmin(StorytoldOnly, GuardedAdmin):
+class SceneAdmin(GuardedAdmin):
     form = SceneForm
     list_display = ["name", "chronicle", "gameline", "date_played", "finished", "xp_given"]
     list_filter = ["finished", "xp_given", "gameline", "chronicle"]
@@ -217,7 +203,7 @@ class SceneAdmin(StorytoldOnly, GuardedAdmin):
 
 
 @admin.register(XPSpendingRequest)
-class XPSpendingRequestAdmin(StorytoldOnly, ReadOnlyAdmin):
+class XPSpendingRequestAdmin(ReadOnlyAdmin):
     """Requests are shown, and decided only by the actions that run the XP operations."""
 
     list_display = [
@@ -231,7 +217,6 @@ class XPSpendingRequestAdmin(StorytoldOnly, ReadOnlyAdmin):
         "decided_by",
         "decided_at",
     ]
-    chronicle_path = "character__chronicle"
     list_filter = ["status", "category", "character__chronicle"]
     search_fields = ["character__name", "trait_name", "trait_display", "note"]
     list_select_related = ["character", "decided_by"]
@@ -285,10 +270,9 @@ class XPSpendingRequestAdmin(StorytoldOnly, ReadOnlyAdmin):
 
 
 @admin.register(XPLedgerEntry)
-class XPLedgerEntryAdmin(StorytoldOnly, ReadOnlyAdmin):
+class XPLedgerEntryAdmin(ReadOnlyAdmin):
     """The XP ledger: every change of every balance, never edited by hand."""
 
-    chronicle_path = "character__chronicle"
     list_display = [
         "created_at",
         "character",
