@@ -455,15 +455,42 @@ def participants_error(scene: Scene, character_ids) -> str | None:
     )
 
 
+def _lock_before_adding(scene_ids, character_ids, using: str) -> None:
+    """Lock the scene rows, then the character rows in primary-key order, before new
+    participant rows point at them.
+
+    Each new participant row's foreign keys are checked when the transaction commits,
+    and the check takes ``FOR KEY SHARE`` on the scene and character rows in the order
+    the rows were inserted. An award holds the scene row and locks its characters
+    ``FOR UPDATE`` in primary-key order, so a scene saved with participants in another
+    order deadlocked with it. Taking the locks here, in the one order every writer
+    follows (``characters.locks``), leaves the commit's check nothing to wait for.
+    Django adds m2m rows inside a transaction, so the locks last until it ends.
+    """
+    from characters.locks import lock_characters
+
+    list(
+        Scene.objects.using(using)
+        .filter(pk__in=sorted(scene_ids))
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+    lock_characters(character_ids, using=using)
+
+
 @receiver(m2m_changed, sender=Scene.participants.through)
-def _participants_of_the_chronicle(sender, instance, action, reverse, pk_set, **kwargs):
-    """Refuse adding a character of another chronicle, from either side of the relation."""
+def _participants_of_the_chronicle(sender, instance, action, reverse, pk_set, using, **kwargs):
+    """Refuse adding a character of another chronicle, from either side of the relation;
+    lock what the new rows point at, in the lock order."""
     if action != "pre_add" or not pk_set:
         return
     if reverse:
+        _lock_before_adding(pk_set, [instance.pk], using)
         scenes = Scene.objects.filter(pk__in=pk_set).select_related("chronicle")
         pairs = [(scene, [instance.pk]) for scene in scenes]
     else:
+        _lock_before_adding([instance.pk], pk_set, using)
         pairs = [(instance, pk_set)]
     for scene, ids in pairs:
         message = participants_error(scene, ids)
