@@ -13,6 +13,7 @@ import time
 from contextlib import contextmanager
 from functools import cache
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
@@ -88,14 +89,40 @@ def _constraint_name(exc: IntegrityError) -> str:
     return (name or "integrity_error")[:100]
 
 
+def constraint_message(name: str) -> str:
+    """What a user reads when a write meets the database constraint ``name``: the
+    constraint's own ``violation_error_message`` when a model declares one."""
+    for model in apps.get_models():
+        for constraint in model._meta.constraints:
+            if constraint.name == name and constraint.violation_error_message:
+                message = constraint.get_violation_error_message()
+                return f"{message} Nothing was changed."
+    return (
+        f"This change would break a rule the database keeps ({name}), so nothing was "
+        "changed. Reload the page: someone may have changed this meanwhile."
+    )
+
+
 @contextmanager
 def recorded(operation: str, *, character_id=None, scene_id=None):
-    """Time the block and store its outcome in ``OperationRecord``; re-raise any error."""
+    """Time the block and store its outcome in ``OperationRecord``; re-raise any error.
+
+    A database constraint the operation met (``IntegrityError``: its own transaction has
+    rolled back, nothing was written) is recorded as such for the operators, and raised
+    to the caller as a ``ValidationError`` with code ``constraint_violation`` and a
+    message: the page shows it, as it shows every other refusal, never a server error.
+    """
     info = Recording(character_id, scene_id)
     started = time.perf_counter()
     exc: BaseException | None = None
     try:
         yield info
+    except IntegrityError as error:
+        exc = error
+        name = _constraint_name(error)
+        raise ValidationError(
+            constraint_message(name), code="constraint_violation", params={"constraint": name}
+        ) from error
     except BaseException as error:
         exc = error
         raise

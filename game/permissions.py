@@ -126,6 +126,13 @@ def is_own(user, owner_id: int | None) -> bool:
     )
 
 
+def may_restore_willpower(user, character) -> bool:
+    """A storyteller of the character's chronicle restores its temporary willpower — never
+    on their own character: a full pool is worth as much at the table as XP, so it is a
+    storyteller decision like any other (``is_own``)."""
+    return is_storyteller(user, character.chronicle_id) and not is_own(user, character.owner_id)
+
+
 # --- Chronicles ----------------------------------------------------------------------
 
 

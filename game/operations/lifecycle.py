@@ -75,12 +75,18 @@ def change_status(
 
 
 def restore_willpower(*, character_id: int, by, version: int | None = None) -> Human:
-    """A storyteller restores temporary willpower to the permanent rating."""
-    from game.permissions import is_storyteller
+    """A storyteller restores temporary willpower to the permanent rating (never on their
+    own character: ``permissions.may_restore_willpower``)."""
+    from game.permissions import is_own, may_restore_willpower
 
     with transaction.atomic():
         character = _locked(character_id, version)
-        if not is_storyteller(by, character.chronicle_id):
+        if not may_restore_willpower(by, character):
+            if is_own(by, character.owner_id):
+                raise PermissionDenied(
+                    f"You cannot restore the willpower of your own character ({character}): "
+                    "another storyteller of the chronicle does."
+                )
             raise PermissionDenied("Only a storyteller of the chronicle restores willpower.")
         character.temporary_willpower = character.willpower
         character.save(

@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from characters.locks import LockedRow, lock_characters
 from characters.models import Character, Human, Status, record_changes, status_label
-from characters.traits import XP_TRAITS, TraitSpec
+from characters.traits import TEMPORARY_WILLPOWER, WILLPOWER, XP_TRAITS, TraitSpec
 from core.models import Operation
 from core.records import recorded
 from core.system import system_user
@@ -461,7 +461,26 @@ def reverse_approval(
                     f"{request.status.lower()}.",
                     "invalid_request",
                 )
-            rating = _lock_character(character.pk, request.trait_name).rating(request.trait_name)
+            sheet = _lock_character(character.pk, request.trait_name)
+            rating = sheet.rating(request.trait_name)
+            on_top = (
+                XPSpendingRequest.objects.filter(
+                    character_id=character.pk,
+                    trait_name=request.trait_name,
+                    status=SpendStatus.PENDING,
+                )
+                .exclude(pk=request.pk)
+                .first()
+            )
+            if on_top is not None:
+                # It starts from the rating this reversal would take away: approving it
+                # later would be refused as stale, and its dot would be reported lost.
+                raise _fail(
+                    f"A request to raise {on_top.trait_display} from {on_top.current_value} to "
+                    f"{on_top.new_value} is pending (#{on_top.pk}) and builds on this approval: "
+                    "deny it or let the player withdraw it first, then reverse this one.",
+                    "pending_on_top",
+                )
             if rating != request.new_value:
                 raise _fail(
                     f"{request.trait_display} is {rating} now, not {request.new_value}: "
@@ -471,14 +490,18 @@ def reverse_approval(
                     current=rating,
                 )
             now = timezone.now()
+            lowered = {request.trait_name: (rating, request.current_value)}
+            # Temporary willpower never exceeds the permanent rating: when the raise being
+            # undone was spent on (or restored into) the pool, the pool comes down with it.
+            if request.trait_name == WILLPOWER.name:
+                pool = sheet.rating(TEMPORARY_WILLPOWER.name)
+                if pool > request.current_value:
+                    lowered[TEMPORARY_WILLPOWER.name] = (pool, request.current_value)
             Human._base_manager.filter(pk=character.pk).update(
-                **{request.trait_name: request.current_value}
+                **{name: new for name, (_, new) in lowered.items()}
             )
             record_changes(
-                character.pk,
-                {request.trait_name: (rating, request.current_value)},
-                by=by,
-                reason=f"XP request #{request.pk} reversed: {reason}",
+                character.pk, lowered, by=by, reason=f"XP request #{request.pk} reversed: {reason}"
             )
             _refund(
                 request,
@@ -490,7 +513,8 @@ def reverse_approval(
                 keep_decision=True,
             )
             transaction.on_commit(partial(notify_decision, request.pk, SpendStatus.REVERSED))
-        setattr(character, request.trait_name, request.current_value)
+        for name, (_, new) in lowered.items():
+            setattr(character, name, new)
         _sync(character, row, xp=row.xp + request.cost)
         return request
 

@@ -116,6 +116,7 @@ def sheet(request, pk):
         .order_by("-created_at", "-pk")[:5],
         "is_owner": character.owner_id == request.user.pk,
         "is_storyteller": permissions.is_storyteller(request.user, character.chronicle_id),
+        "may_restore_willpower": permissions.may_restore_willpower(request.user, character),
         # A refused XP adjustment's input, shown once more (game.pages.storyteller.adjust).
         "adjustment": request.session.pop(ADJUSTMENT_KEPT.format(character.pk), None) or {},
         "history": CharacterChange.objects.filter(character=character)
