@@ -164,11 +164,18 @@ def queue(request):
     )
 
 
+BACK_LENGTH = 1000
+
+
 def _decide_from_form(request, *, redirect_to: str):
     action = request.POST.get("action")
     ids = parse_ids(request.POST.getlist("request"))
     reason = request.POST.get("reason", "").strip()
     back = request.POST.get("back", "")
+    # The queue's filters to return to: a short query string. Anything longer is no list
+    # the page made; it is dropped (a redirect to it would be refused after the decision).
+    if len(back) > BACK_LENGTH:
+        back = ""
     target = redirect_to + (f"?{back}" if back else "")
     if action not in ("approve", "deny"):
         messages.error(request, "Choose Approve or Deny.")
