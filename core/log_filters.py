@@ -82,3 +82,19 @@ class ClientErrorFilter(logging.Filter):
         record.msg, record.args = "%s", (message,)
         record.exc_info = record.exc_text = None
         return True
+
+
+class AsWarningFilter(logging.Filter):
+    """Log the record at WARNING, whatever level it was logged at.
+
+    Django logs a request with a ``Host`` header that ``ALLOWED_HOSTS`` does not list at
+    ERROR on ``django.security.DisallowedHost``, and ERROR on a ``django.*`` logger mails
+    ``ADMINS``: every scanner and misdirected DNS name would mail the operators. The
+    request is refused (400) either way; on that logger this filter makes it the warning
+    it is (and ``settings.LOGGING`` keeps it away from the mail handler).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True

@@ -14,6 +14,8 @@ snapshot, so a scrape sees the data as it is now; the result is cached for
 ``ENDPOINT_CACHE_SECONDS`` (shared through Redis in production) so that frequent
 scrapes by several tools cost one computation. Staleness of the cron job is part of
 the report (``monitor_stale``): a monitor that silently stopped is itself an alert.
+All three answer HEAD as GET, without the body (``HeadWithoutBodyMiddleware``), for
+probes that only read the status.
 """
 
 import hmac
@@ -23,7 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from oversight.monitoring import build_report
@@ -112,7 +114,7 @@ def _live_report():
 
 
 @never_cache
-@require_GET
+@require_safe
 def health_validation(request):
     """The monitoring report as JSON: 200 when healthy, 503 when degraded or critical."""
     if not _authorized(request):
@@ -124,7 +126,7 @@ def health_validation(request):
 
 
 @never_cache
-@require_GET
+@require_safe
 def metrics(request):
     """The report's figures in Prometheus text format (always 200 when readable)."""
     if not _authorized(request):

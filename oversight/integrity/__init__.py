@@ -278,6 +278,8 @@ class Settlement:
     outcome: FixOutcome
     not_drifting: list[int]
     after: list[CheckResult]
+    # The xp_ledger check before the decision: read by a dry run only (the state now).
+    before: list[CheckResult] = field(default_factory=list)
 
 
 def settle_balances(
@@ -287,7 +289,8 @@ def settle_balances(
 
     ``keep="balance"`` accepts each balance (an adjustment entry records the difference);
     ``keep="ledger"`` restores each balance to its ledger sum. Audited like any fix, under
-    the same lock; ``dry_run`` shows the changes and writes nothing.
+    the same lock; ``dry_run`` shows the changes and writes nothing, and also reports
+    the state before (as ``apply_fixes`` does).
     """
     if keep not in ("balance", "ledger"):
         raise ValueError(f"keep must be 'balance' or 'ledger', not {keep!r}")
@@ -297,11 +300,12 @@ def settle_balances(
     outcome = FixOutcome(check.name, check.title)
     with transaction.atomic():
         _lock()
+        before = run_checks([check.name], examples=examples) if dry_run else []
         not_drifting = settle(character_ids, keep=keep, reason=reason, log=log, outcome=outcome)
         after = run_checks([check.name], examples=examples)
         if dry_run:
             transaction.set_rollback(True)
-    return Settlement(log.run_id, keep, dry_run, outcome, not_drifting, after)
+    return Settlement(log.run_id, keep, dry_run, outcome, not_drifting, after, before)
 
 
 def _fix_groups(checks: list[Check]) -> list[list[Check]]:

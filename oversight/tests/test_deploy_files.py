@@ -19,7 +19,7 @@ from tests.processes import ROOT, manage
 from tests.serving import DEPLOYMENT, ENV_TEMPLATE, UNITS, env_template
 
 SOURCES = ("tg", "core", "characters", "game", "notifications")
-READER = re.compile(r'env_(?:str|int|bool|list|choice|database)\(\s*"([A-Z][A-Z0-9_]*)"')
+READER = re.compile(r'env_(?:str|int|bool|list|choice|database|redis_url)\(\s*"([A-Z][A-Z0-9_]*)"')
 # Read by a command the README gives in full, never set in the service's environment.
 COMMAND_ONLY = {"TG_CONSTRAINTS_ROLLBACK"}
 CRON_LINE = re.compile(r"^(\S+ \S+ \S+ \S+ \S+)\s+(cd /srv/tg && .*)$")

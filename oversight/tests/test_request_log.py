@@ -7,7 +7,7 @@ import logging
 import sys
 
 import pytest
-from django.urls import reverse
+from django.urls import path, reverse
 
 from core.log_filters import ClientErrorFilter
 from game.tests.web_world import build_world
@@ -44,14 +44,40 @@ def test_a_refusal_logs_one_line_with_its_reason_and_no_traceback(client, consol
     )
 
 
-def test_a_disallowed_host_is_one_line_too(client, console):
+def test_a_disallowed_host_is_one_warning_line_and_mails_no_one(
+    client, console, settings, mailoutbox
+):
+    settings.ADMINS = [("tg admin", "ops@example.org")]  # TG_ADMINS=ops@example.org
+
     response = client.get("/", HTTP_HOST="evil%s.example")
 
     assert response.status_code == 400
     [line] = console.getvalue().splitlines()
     assert (
-        "ERROR django.security.DisallowedHost: Invalid HTTP_HOST header: 'evil%s.example'" in line
+        "WARNING django.security.DisallowedHost: Invalid HTTP_HOST header: 'evil%s.example'" in line
     )
+    assert mailoutbox == []
+
+
+def boom(request):
+    raise RuntimeError("boom")
+
+
+urlpatterns = [path("boom/", boom)]
+
+
+@pytest.mark.urls(__name__)
+def test_a_server_error_still_mails_the_admins(client, console, settings, mailoutbox):
+    settings.ADMINS = [("tg admin", "ops@example.org")]
+    client.raise_request_exception = False
+
+    assert client.get("/boom/").status_code == 500
+    assert client.get("/boom/", HTTP_HOST="evil.example").status_code == 400
+
+    [mail] = mailoutbox
+    assert mail.to == ["ops@example.org"]
+    assert "Internal Server Error: /boom/" in mail.subject
+    assert "ERROR django.request: Internal Server Error: /boom/" in console.getvalue()
 
 
 def record(status, msg, args, exc_info):

@@ -21,8 +21,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from oversight.monitoring.config import OPTIONS
-from tests.processes import ROOT, TG_VARIABLES, manage, python
+from tests.processes import ROOT, TG_VARIABLES, free_port, manage, python
 from tests.support import command as run_command
+from tg.settings.env import check_settings_module
 
 pytestmark = pytest.mark.once
 
@@ -112,6 +113,11 @@ def refusal(settings_from, env: dict) -> str:
             "TG_MAX_SCENE_XP",
             "five",
             "TG_MAX_SCENE_XP must be a whole number from 1 to 1000, got 'five'.",
+        ),
+        (
+            "TG_PROXY_COUNT",
+            "-1",
+            "TG_PROXY_COUNT must be a whole number from 0 to 10, got '-1'.",
         ),
         (
             "TG_LOG_LEVEL",
@@ -207,6 +213,103 @@ def test_the_url_encoded_password_is_decoded_for_the_driver(settings_from):
     read = settings_from({"DATABASE_URL": "postgres://tg:s3cr%23et@db.internal:5432/tg"})
 
     assert read["DATABASES"]["default"]["PASSWORD"] == "s3cr#et"
+
+
+REDIS_REFUSAL = (
+    "REDIS_URL must be a redis://, rediss:// or unix:// URL (e.g. redis://127.0.0.1:6379/1), "
+    "got {found}; the rest is not repeated here (it may hold a password)."
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "found"),
+    [
+        ("http://nope", "scheme 'http'"),
+        ("https://:s3cret@cache.internal:6379/1", "scheme 'https'"),
+        ("cache.internal:6379", "no scheme"),
+        ("redis:cache.internal", "no scheme"),
+    ],
+)
+def test_a_redis_url_that_is_not_redis_stops_start_up_without_repeating_it(
+    settings_from, url, found
+):
+    message = refusal(settings_from, {"REDIS_URL": url})
+
+    assert message == REDIS_REFUSAL.format(found=found)
+    assert "s3cret" not in message and "nope" not in message
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["redis://127.0.0.1:6379/1", "rediss://:pw@cache.internal:6380/0", "unix:///run/redis.sock"],
+)
+def test_the_three_redis_schemes_are_the_cache(settings_from, url):
+    assert settings_from({"REDIS_URL": url})["CACHES"]["default"]["LOCATION"] == url
+
+
+@pytest.mark.process
+def test_manage_py_refuses_a_redis_url_of_another_scheme_in_one_line():
+    result = manage("monitor_validation", "--json", env={"REDIS_URL": "http://nope"})
+
+    assert one_line_refusal(result) == "ImproperlyConfigured: " + REDIS_REFUSAL.format(
+        found="scheme 'http'"
+    )
+
+
+# --- DJANGO_SETTINGS_MODULE naming no module ----------------------------------------------
+
+NO_SUCH_SETTINGS = (
+    "DJANGO_SETTINGS_MODULE is {name!r}, which is not a module that exists: use "
+    "tg.settings.production (or tg.settings.development, tg.settings.test)."
+)
+
+
+@pytest.mark.parametrize(
+    "name", ["tg.settings.prodution", "tg.setings.production", "settings", ".production"]
+)
+def test_a_settings_module_that_does_not_exist_is_refused_naming_it(monkeypatch, name):
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", name)
+
+    with pytest.raises(ImproperlyConfigured) as refused:
+        check_settings_module()
+
+    assert str(refused.value) == NO_SUCH_SETTINGS.format(name=name)
+
+
+def test_a_settings_module_that_exists_is_not_run_to_find_it(monkeypatch, tmp_path):
+    (tmp_path / "loud_settings.py").write_text("raise SystemExit('run')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "loud_settings")
+
+    check_settings_module()  # found, not imported
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("command", ["validate_data_integrity", "migrate"])
+def test_manage_py_refuses_a_misspelt_settings_module_in_one_line(command):
+    result = manage(command, env={"DJANGO_SETTINGS_MODULE": "tg.settings.prodution"})
+
+    assert one_line_refusal(result) == "ImproperlyConfigured: " + NO_SUCH_SETTINGS.format(
+        name="tg.settings.prodution"
+    )
+
+
+@pytest.mark.process
+def test_gunicorn_stops_on_a_misspelt_settings_module_naming_it(tmp_path):
+    """tg/wsgi.py refuses it: the worker cannot boot, gunicorn stops (3) with the line."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "tg.settings.prodution",
+        "TG_BIND": f"127.0.0.1:{free_port()}",
+        "TG_WEB_WORKERS": "1",
+    }
+
+    result = python("-m", "gunicorn", "-c", str(ROOT / "tg" / "gunicorn.conf.py"), env=env)
+
+    assert result.returncode == 3
+    assert (
+        "ImproperlyConfigured: " + NO_SUCH_SETTINGS.format(name="tg.settings.prodution")
+    ) in result.stdout + result.stderr
+    assert "Reason: Worker failed to boot." in result.stdout + result.stderr
 
 
 @pytest.mark.process

@@ -5,6 +5,7 @@ and the allowed values; ``manage.py`` prints that line and exits with status 2. 
 that may be secret (``DATABASE_URL``) are never repeated in a message.
 """
 
+import importlib.util
 import os
 from typing import overload
 from urllib.parse import urlsplit
@@ -90,6 +91,28 @@ def env_list(name: str, default: list[str] | None = None, *, required: bool = Fa
     return list(default or [])
 
 
+def check_settings_module() -> None:
+    """Refuse a ``DJANGO_SETTINGS_MODULE`` that names no module (a typo such as
+    ``tg.settings.prodution``) with one line naming it, instead of the traceback of
+    Django's import (manage.py, tg/wsgi.py). The module is looked for, not run (its parent
+    packages are)."""
+    name = os.environ.get("DJANGO_SETTINGS_MODULE", "").strip()
+    try:
+        # An empty or relative name (".settings") names nothing Django could import.
+        found = bool(name) and not name.startswith(".")
+        found = found and importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError as error:
+        # A parent package that does not exist; any other missing module is not ours.
+        if not error.name or not (name + ".").startswith(error.name + "."):
+            raise
+        found = False
+    if not found:
+        raise ImproperlyConfigured(
+            f"DJANGO_SETTINGS_MODULE is {name!r}, which is not a module that exists: use "
+            "tg.settings.production (or tg.settings.development, tg.settings.test)."
+        )
+
+
 def env_database(name: str, default: str, **options) -> dict:
     """``DATABASES["default"]`` from a database URL, refusing one that cannot be right.
 
@@ -117,6 +140,30 @@ def env_database(name: str, default: str, **options) -> dict:
             "(see README, Configuration)."
         ) from None
     return dict(config)
+
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def env_redis_url(name: str) -> str | None:
+    """A Redis URL (``redis://``, ``rediss://`` or ``unix://``), or ``None`` when unset.
+
+    Anything else (``http://…``, a bare host name) would be accepted by the cache and then
+    fail on every call, reported as a Redis outage: it is refused at start-up instead,
+    naming the scheme only (the URL may hold a password).
+    """
+    url = env_str(name)
+    if url is None:
+        return None
+    scheme = urlsplit(url).scheme if "://" in url else ""
+    if scheme not in REDIS_SCHEMES:
+        found = f"scheme {scheme!r}" if scheme else "no scheme"
+        raise ImproperlyConfigured(
+            f"{name} must be a redis://, rediss:// or unix:// URL (e.g. "
+            f"redis://127.0.0.1:6379/1), got {found}; the rest is not repeated here (it may "
+            "hold a password)."
+        )
+    return url
 
 
 def in_range(number: float, minimum: float | None, maximum: float | None) -> bool:

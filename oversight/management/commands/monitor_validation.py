@@ -19,11 +19,12 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError, OperationalError, connection
 
 from core.locks import advisory_lock_holder
 from core.schema import no_tg_tables_message
+from oversight.management.base import OperatorCommand, database_refusals
 from oversight.management.options import add_indent_argument, parse_indent
 from oversight.monitoring import build_report
 from oversight.monitoring.alerting import notify
@@ -97,7 +98,7 @@ def parse_period(value: str) -> int:
     return hours
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     requires_system_checks = []
 
     help = (
@@ -146,22 +147,17 @@ class Command(BaseCommand):
         spaces = parse_indent(indent, as_json=as_json)
         try:
             validate()
-            refusal = no_tg_tables_message()
-            if refusal:
-                raise CommandError(refusal, returncode=EXIT_USAGE)
-            with one_run_at_a_time(settings.TG_MONITOR_LOCK_WAIT_SECONDS):
-                report = build_report(period_hours=hours, verbose=verbose)
-                notification = notify(report.data) if alert else None
-                save_snapshot(report.data, notification)
-                prune_operation_records()
+            with database_refusals():
+                refusal = no_tg_tables_message()
+                if refusal:
+                    raise CommandError(refusal, returncode=EXIT_USAGE)
+                with one_run_at_a_time(settings.TG_MONITOR_LOCK_WAIT_SECONDS):
+                    report = build_report(period_hours=hours, verbose=verbose)
+                    notification = notify(report.data) if alert else None
+                    save_snapshot(report.data, notification)
+                    prune_operation_records()
         except ImproperlyConfigured as exc:
             raise CommandError(f"settings: {exc}", returncode=EXIT_USAGE) from None
-        except DatabaseError as exc:
-            text = str(exc).strip()
-            reason = text.splitlines()[0] if text else type(exc).__name__
-            raise CommandError(
-                f"cannot read the database: {reason}", returncode=EXIT_USAGE
-            ) from None
         if as_json:
             data = report.data
             if notification is not None:

@@ -2,7 +2,9 @@
 
 Run before ``migrate`` adds the validation constraints (to find and fix what would make
 it fail) and after (to verify). Exit status: 0 no issues remain, 1 issues remain,
-2 could not check (usage, settings, connection, or a database without tg's tables).
+2 could not check (usage, settings, connection, a database without tg's tables or that
+refuses a read). A dry run changes nothing, so its status is the state now: 1 while an
+issue it would repair is still there. Every exit 2 is one line (``oversight.management.base``).
 The checks live in ``oversight.integrity``; the workflow and the JSON schema are documented
 in docs/deployment/validation_workflow.md. Django's system checks are not run first: a
 settings mistake is exit 2 with one line, not a ``SystemCheckError`` (exit 1, "issues").
@@ -11,7 +13,7 @@ settings mistake is exit 2 with one line, not a ``SystemCheckError`` (exit 1, "i
 import json
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connection
 
 from core.schema import no_tg_tables_message
@@ -28,19 +30,20 @@ from oversight.integrity import (
     run_checks,
     settle_balances,
 )
+from oversight.management.base import OperatorCommand, database_refusals
 from oversight.management.options import add_indent_argument, parse_indent
 from oversight.monitoring.config import validate as validate_monitoring_settings
 
 MAX_LIMIT = 10_000
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     requires_system_checks = []
     help = (
         "Check (and with --fix, repair) every integrity rule: trait ranges, XP, statuses, "
         "storyteller duplicates, scene XP, the XP ledger and stale XP requests. "
-        "Exit status 0: no issues, 1: issues remain, 2: could not check (usage, settings, "
-        "connection, no tg tables)."
+        "Exit status 0: no issues, 1: issues remain (with --dry-run: issues now), 2: could "
+        "not check (usage, settings, connection, no tg tables, a read refused)."
     )
 
     def add_arguments(self, parser):
@@ -57,7 +60,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run",
             action="store_true",
-            help="With --fix: show exactly what would change, and write nothing.",
+            help="With --fix, --accept-balances or --restore-balances: show exactly what "
+            "would change, and write nothing. The exit status is the state now.",
         )
         parser.add_argument(
             "--json",
@@ -113,13 +117,18 @@ class Command(BaseCommand):
         names = self._validate(options)
         settlement = self._settlement(options)
         self._connect()
-        if settlement:
-            self._settle(*settlement, dry_run=options["dry_run"], as_json=options["json"])
-            return
-        verbose, as_json = options["verbose"], options["json"]
-        examples = options["limit"] if (verbose or as_json) else 0
-        with full_scan(options["full"]):
-            results = self._check_or_fix(names, options, examples, verbose, as_json)
+        # A statement the database refuses (a role without SELECT: "permission denied for
+        # table …") is "could not check" (2), not "issues" (1). Each write (the fixes, a
+        # decision, the checkpoints) is one transaction, rolled back with a refused statement.
+        writes = bool(settlement or options["fix"] or options["full"])
+        with database_refusals("read or write the database" if writes else "read the database"):
+            if settlement:
+                self._settle(*settlement, dry_run=options["dry_run"], as_json=options["json"])
+                return
+            verbose, as_json = options["verbose"], options["json"]
+            examples = options["limit"] if (verbose or as_json) else 0
+            with full_scan(options["full"]):
+                results = self._check_or_fix(names, options, examples, verbose, as_json)
         if render.total(results):
             raise CommandError(render.issues_line(results), returncode=1)
 
@@ -210,6 +219,9 @@ class Command(BaseCommand):
         except (FixInProgress, FixUnavailable) as error:
             raise CommandError(str(error), returncode=2) from None
         verb = "accepted" if keep == "balance" else "restored to the ledger"
+        # As for --fix --dry-run, the exit status says the state now: a dry run changed
+        # nothing, so the drift it would settle is still there (1).
+        now = result.before if dry_run else result.after
         if as_json:
             self.stdout.write(
                 json.dumps(
@@ -220,6 +232,7 @@ class Command(BaseCommand):
                         "settled": result.outcome.rows,
                         "not_drifting": result.not_drifting,
                         "changes": result.outcome.examples,
+                        "total_issues": render.total(now),
                         "remaining": render.total(result.after),
                     },
                     indent=self.indent,
@@ -234,9 +247,18 @@ class Command(BaseCommand):
             if result.not_drifting:
                 listed = ", ".join(f"#{pk}" for pk in result.not_drifting)
                 self.stdout.write(f"Not changed, their balance matches their ledger: {listed}.")
-            self._write(render.result_lines(result.after, verbose=False))
-        if render.total(result.after):
-            raise CommandError(render.issues_line(result.after), returncode=1)
+            if dry_run:
+                self._write(["", "Now:", *render.result_lines(now, verbose=False)])
+                remaining = render.total(result.after)
+                self.stdout.write(
+                    f"After this decision, {remaining} issue(s) would remain."
+                    if remaining
+                    else "After this decision, no issue would remain."
+                )
+            else:
+                self._write(render.result_lines(now, verbose=False))
+        if render.total(now):
+            raise CommandError(render.issues_line(now), returncode=1)
 
     def _connect(self) -> None:
         """Refuse (exit 2) bad monitoring settings, an unreachable database, or one that
