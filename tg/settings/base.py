@@ -7,14 +7,16 @@ through ``tg.settings.env``: a value that is malformed or out of range stops sta
 with one line naming the variable.
 """
 
+import importlib.util
 from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from oversight.monitoring.config import from_environment as monitoring_from_environment
 
-from .env import env_bool, env_choice, env_database, env_int, env_list, env_str
+from .env import env_bool, env_choice, env_database, env_int, env_list, env_redis_url, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -47,7 +49,10 @@ if env_bool("TG_CONSTRAINTS_ROLLBACK", False):
     INSTALLED_APPS.append("core.constraints_rollback")
 
 MIDDLEWARE = [
-    # First: the load balancer's probe is answered before the HTTPS redirect and the
+    # Outermost: a HEAD request gets the GET's status and headers without the body (which
+    # gunicorn would drop with a warning line per request).
+    "oversight.middleware.HeadWithoutBodyMiddleware",
+    # Then, before the rest: the load balancer's probe is answered before the HTTPS redirect and the
     # ALLOWED_HOSTS check, which stay in force for every other path.
     "oversight.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -59,6 +64,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A control character (a NUL byte...) in the path, query string or form: a 400 page
+    # (with the headers above) before any view, form or django-axes reads the request.
+    "core.middleware.ControlCharacterMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -147,7 +155,8 @@ def redis_cache(url: str) -> dict:
     }
 
 
-REDIS_URL = env_str("REDIS_URL")
+# redis://, rediss:// or unix://; any other scheme stops start-up (tg/settings/env.py).
+REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": redis_cache(REDIS_URL)}
 else:
@@ -200,6 +209,26 @@ AXES_COOLOFF_TIME = timedelta(
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The login name django-axes records, cut to its 255-character column (core/login_attempts.py).
+AXES_USERNAME_CALLABLE = "core.login_attempts.username"
+# The address above is the client's, never the reverse proxy's: behind TG_PROXY_COUNT
+# proxies (0: none, the connection comes from the client) it is the entry that the first
+# of them appended to X-Forwarded-For, counted from the right, where each proxy appends
+# the address that connected to it. Entries a client sent itself stand left of it and are
+# ignored; with no proxy the header is ignored. (docs/deployment/README.md, "Behind the
+# reverse proxy")
+TG_PROXY_COUNT = env_int("TG_PROXY_COUNT", 0, minimum=0, maximum=10)
+AXES_IPWARE_META_PRECEDENCE_ORDER: tuple[str, ...] = ("REMOTE_ADDR",)
+AXES_IPWARE_PROXY_COUNT: int | None = None
+if TG_PROXY_COUNT:
+    if importlib.util.find_spec("ipware") is None:
+        raise ImproperlyConfigured("TG_PROXY_COUNT needs django-ipware (requirements.txt).")
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    # django-ipware counts the proxies listed in the header: the last proxy is not in it
+    # (it is REMOTE_ADDR), so one proxy is 0 and the client is the header's last entry.
+    AXES_IPWARE_PROXY_COUNT = TG_PROXY_COUNT - 1
+# Read a longer header from the right instead of discarding it for the proxy's address.
+IPWARE_STRICT = False
 # Anyone may create an account without an invitation (off: players join by invitation).
 TG_OPEN_REGISTRATION = env_bool("TG_OPEN_REGISTRATION", False)
 # Days an invitation link stays valid.
@@ -245,6 +274,7 @@ LOGGING = {
     "filters": {
         "cache_outage": {"()": "core.log_filters.CacheOutageFilter", "interval_seconds": 60},
         "client_errors": {"()": "core.log_filters.ClientErrorFilter"},
+        "as_warning": {"()": "core.log_filters.AsWarningFilter"},
     },
     "handlers": {
         "console": {
@@ -258,6 +288,14 @@ LOGGING = {
     "loggers": {
         "tg": {"level": env_choice("TG_LOG_LEVEL", "INFO", LOG_LEVELS)},
         "tg.cache": {"level": "WARNING", "filters": ["cache_outage"]},
+        # A request for a host not in ALLOWED_HOSTS (a scanner, a stray DNS name): refused
+        # with 400 and logged as one warning line, never mailed to ADMINS (the "django"
+        # logger's mail handler, which it no longer reaches). Server errors still mail.
+        "django.security.DisallowedHost": {
+            "handlers": ["console"],
+            "filters": ["as_warning"],
+            "propagate": False,
+        },
     },
 }
 
