@@ -12,7 +12,7 @@ import zlib
 
 import pytest
 from django.conf import settings
-from django.contrib.sessions.backends.cached_db import KEY_PREFIX as SESSION_KEY_PREFIX
+from django.contrib.sessions.models import Session
 from django.core.cache import cache, caches
 from django.test import Client, override_settings
 
@@ -97,7 +97,7 @@ def test_production_has_debug_off_and_uses_the_environment():
         "db.internal",
         "tgprod",
         "django_redis.cache.RedisCache",
-        "django.contrib.sessions.backends.cached_db",
+        "django.contrib.sessions.backends.db",
     ]
 
 
@@ -212,7 +212,7 @@ def test_a_redis_outage_degrades_without_errors_or_lost_sessions(
         browser = Client()
         assert browser.login(username="helena", password="pw-helena")
         session_key = browser.session.session_key
-        assert cache.get(SESSION_KEY_PREFIX + session_key) is not None
+        assert Session.objects.filter(session_key=session_key).exists()
 
         process.terminate()
         process.wait(timeout=10)
@@ -242,3 +242,39 @@ def test_a_redis_outage_degrades_without_errors_or_lost_sessions(
     [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert (warning.name, warning.levelname, warning.exc_info) == ("tg.cache", "WARNING", None)
     assert warning.getMessage().startswith("cache unavailable, serving without it: ")
+
+
+@pytest.mark.process  # its own redis-server, paused and resumed
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_a_logout_during_a_redis_stall_stays_a_logout(own_redis, django_user_model):
+    """Redis stops answering (SIGSTOP), the player signs out, Redis answers again
+    (SIGCONT): the old cookie opens nothing. With cached sessions and cache errors
+    ignored, the logout deleted the database row but not the cached copy, and the
+    cookie was signed in again for the session's whole life."""
+    import os
+    import signal
+
+    process, location = own_redis
+    config = copy.deepcopy(settings.CACHES)
+    config["default"]["LOCATION"] = location
+    django_user_model.objects.create_user("pat", "pat@example.test", "pw-pat")
+
+    with override_settings(CACHES=config):
+        browser = Client()
+        assert browser.login(username="pat", password="pw-pat")
+        assert browser.get("/").status_code == 200
+        cookie = browser.cookies["sessionid"].value
+        os.kill(process.pid, signal.SIGSTOP)
+        try:
+            logout = browser.post("/accounts/logout/")
+        finally:
+            os.kill(process.pid, signal.SIGCONT)
+        assert logout.status_code == 302
+        returning = Client()
+        returning.cookies["sessionid"] = cookie
+        dashboard = returning.get("/")
+
+    assert not Session.objects.filter(session_key=cookie).exists()
+    assert dashboard.status_code == 302
+    assert dashboard["Location"].startswith("/accounts/login/")

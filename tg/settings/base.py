@@ -171,9 +171,12 @@ else:
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "tg.cache"
 
-# Sessions are written to the database and cached: reads come from the cache when it
-# answers and from the database when it does not, so a Redis outage logs no one out.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in the database only: one primary-key read per request. Not cached_db:
+# with cache errors ignored, a logout during a Redis stall deleted the row but not the
+# cached copy, and when Redis answered again the ended session was signed in once more.
+# The database is the one truth: a Redis outage logs no one out, and a session that
+# ended (logout, password change, deactivation) stays ended whatever the cache did.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
