@@ -8,6 +8,7 @@ from characters.models.character import (
     Character,
     ConcurrentEdit,
     Status,
+    ledgered_xp,
     status_label,
     status_repair,
 )
@@ -25,5 +26,6 @@ __all__ = [
     "Status",
     "record_changes",
     "status_label",
+    "ledgered_xp",
     "status_repair",
 ]

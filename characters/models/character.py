@@ -41,6 +41,19 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 _repairing: ContextVar[bool] = ContextVar("tg_status_repair", default=False)
+_ledgered: ContextVar[bool] = ContextVar("tg_ledgered_xp", default=False)
+
+
+@contextmanager
+def ledgered_xp():
+    """The XP operations' pass for ``QuerySet.update(xp=…)``: they write the ledger entry
+    in the same transaction. Anyone else's ``update(xp=…)`` is refused, as
+    ``bulk_update(["xp"])`` and ``save()`` are (``XP_READONLY_MESSAGE``)."""
+    token = _ledgered.set(True)
+    try:
+        yield
+    finally:
+        _ledgered.reset(token)
 
 
 @contextmanager
@@ -124,6 +137,8 @@ class CharacterQuerySet(models.QuerySet):
         """Bump ``version``; refuse status changes the state machine forbids (outside
         ``status_repair``), locking the rows it checks; refund the Pending requests of
         characters it retires or kills."""
+        if "xp" in kwargs and not _ledgered.get():
+            raise ValidationError(XP_READONLY_MESSAGE, code="xp_readonly")
         kwargs.setdefault("version", F("version") + 1)
         if self.model is not Character:
             # A Human update writes characters_human, then characters_character: take the

@@ -24,7 +24,7 @@ from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from characters.models import Character
+from characters.models import Character, ledgered_xp
 from core.models import LedgerCheckpoint
 from game.models import LedgerKind, XPLedgerEntry
 
@@ -168,5 +168,6 @@ def record_adjustments(adjustments: Iterable[tuple[int, int, str]], *, by) -> li
 def restore_balances(balances: Mapping[int, int]) -> None:
     """Set each character's balance back to its ledger's sum (``{character_id: sum}``):
     the ledger is right and the balance drifted. Caller holds the characters' locks."""
-    for character_id, total in balances.items():
-        Character.objects.filter(pk=character_id).update(xp=total, updated_at=timezone.now())
+    with ledgered_xp():
+        for character_id, total in balances.items():
+            Character.objects.filter(pk=character_id).update(xp=total, updated_at=timezone.now())

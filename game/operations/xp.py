@@ -43,7 +43,14 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from characters.locks import LockedRow, lock_characters
-from characters.models import Character, Human, Status, record_changes, status_label
+from characters.models import (
+    Character,
+    Human,
+    Status,
+    ledgered_xp,
+    record_changes,
+    status_label,
+)
 from characters.traits import TEMPORARY_WILLPOWER, WILLPOWER, XP_TRAITS, TraitSpec
 from core.models import Operation
 from core.records import recorded
@@ -175,7 +182,8 @@ def _sync(character, row: LockedRow, *, xp: int | None = None) -> None:
 
 def _touch(character_id: int, now: datetime, **changes) -> None:
     """Write the character row (``version`` is bumped by the queryset)."""
-    Character.objects.filter(pk=character_id).update(updated_at=now, **changes)
+    with ledgered_xp():
+        Character.objects.filter(pk=character_id).update(updated_at=now, **changes)
 
 
 def record_starting_xp(character: Character) -> None:
@@ -570,14 +578,15 @@ def refund_requests(
     refunds: Counter[int] = Counter()
     for row in rows:
         refunds[row["character_id"]] += row["cost"]
-    Character.objects.filter(pk__in=list(refunds)).update(
-        xp=F("xp")
-        + Case(
-            *(When(pk=pk, then=Value(amount)) for pk, amount in refunds.items()),
-            output_field=IntegerField(),
-        ),
-        updated_at=now,
-    )
+    with ledgered_xp():
+        Character.objects.filter(pk__in=list(refunds)).update(
+            xp=F("xp")
+            + Case(
+                *(When(pk=pk, then=Value(amount)) for pk, amount in refunds.items()),
+                output_field=IntegerField(),
+            ),
+            updated_at=now,
+        )
     entries = XPLedgerEntry.objects.bulk_create(
         XPLedgerEntry(
             character_id=row["character_id"],
@@ -750,14 +759,15 @@ def award_scene_xp(*, scene: Scene, character_awards: Mapping, by=None) -> int:
                 )
             now = timezone.now()
             if receiving:
-                Character.objects.filter(pk__in=[r.pk for r in receiving]).update(
-                    xp=F("xp")
-                    + Case(
-                        *(When(pk=r.pk, then=Value(awards[r.pk])) for r in receiving),
-                        output_field=IntegerField(),
-                    ),
-                    updated_at=now,
-                )
+                with ledgered_xp():
+                    Character.objects.filter(pk__in=[r.pk for r in receiving]).update(
+                        xp=F("xp")
+                        + Case(
+                            *(When(pk=r.pk, then=Value(awards[r.pk])) for r in receiving),
+                            output_field=IntegerField(),
+                        ),
+                        updated_at=now,
+                    )
                 XPLedgerEntry.objects.bulk_create(
                     XPLedgerEntry(
                         character_id=r.pk,

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import ProtectedError
+from django.db.models import F, ProtectedError
 from django.test import override_settings
 
 from characters.models import Character, Human
@@ -330,6 +330,23 @@ def test_saving_a_changed_xp_is_refused_naming_the_operations(make_human):
     assert error.value.code == "xp_readonly"
     assert "spend_xp, approve_xp_spend, deny_xp_spend, add_xp" in error.value.messages[0]
     assert Character.objects.get(pk=ada.pk).xp == 5
+
+
+@pytest.mark.parametrize("model", [Character, Human], ids=["Character", "Human"])
+def test_a_queryset_update_of_xp_is_refused_even_without_ledger_history(make_human, model):
+    """A character with no ledger entry yet: ``update(xp=…)`` was accepted, and
+    ``validate_data_integrity --fix`` then booked the made-up XP as an opening balance."""
+    from oversight.integrity import run_checks
+
+    ada = make_human()  # 0 XP, no ledger entry
+    with pytest.raises(ValidationError) as error:
+        model.objects.filter(pk=ada.pk).update(xp=500)
+    assert error.value.code == "xp_readonly"
+    with pytest.raises(ValidationError):
+        model.objects.filter(pk=ada.pk).update(xp=F("xp") + 1, name="Ada")
+    assert Character.objects.values_list("xp", "name").get(pk=ada.pk) == (0, "Ada")
+    assert ledger_sum(ada) == 0
+    assert [r.count for r in run_checks(["xp_ledger"])] == [0]
 
 
 def test_an_instance_kept_through_an_operation_still_saves(make_human, storyteller):

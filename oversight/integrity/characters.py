@@ -11,7 +11,7 @@ from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Least
 from django.utils import timezone
 
-from characters.models import Character, Human, Status, status_repair
+from characters.models import Character, Human, Status, ledgered_xp, status_repair
 from characters.traits import (
     ABILITIES,
     AGE,
@@ -186,4 +186,7 @@ class NegativeXP(FieldCheck):
             )
             changes.append(change)
         log.record(outcome, changes, rows=len(ids))
-        self.apply(ids, self.repaired())
+        # The balance goes to 0 with its adjustment entry (or towards the ledger it
+        # drifted from): a ledgered write, like the XP operations'.
+        with ledgered_xp():
+            self.apply(ids, self.repaired())

@@ -44,7 +44,7 @@ def test_login_page_is_styled_by_the_admin_stylesheet(page):
     """The stylesheets come from the live server: the header has the admin's colour."""
     page.goto(reverse("admin:login"))
 
-    expect(page.get_by_role("banner")).to_contain_text("Django administration")
+    expect(page.get_by_role("banner")).to_contain_text("tg administration")
     header_bg = page.locator("#header").evaluate("el => getComputedStyle(el).backgroundColor")
     body_font = page.locator("body").evaluate("el => getComputedStyle(el).fontFamily")
     assert header_bg == ADMIN_HEADER_BG  # unstyled, it would be transparent: rgba(0, 0, 0, 0)
@@ -65,14 +65,14 @@ def test_wrong_password_shows_the_error_and_keeps_the_user_out(page, make_user):
     expect(page).to_have_url(re.compile(r"/admin/login/\?next=/admin/$"))
 
 
-def test_staff_user_logs_in_and_sees_the_admin_index(page, make_user):
+def test_a_superuser_logs_in_and_sees_the_admin_index(page, make_user):
     """The index greets the user and lists one section per app with models in the admin."""
     user = make_user("sam_staff", is_staff=True, is_superuser=True)
 
     login(page, user)
     page.goto(reverse("admin:index"))
 
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Superuser administration")).to_be_visible()
     expect(page.locator("#user-tools")).to_contain_text("Welcome, sam_staff")
     apps = {str(model._meta.app_config.verbose_name) for model in admin.site._registry}
     sections = [

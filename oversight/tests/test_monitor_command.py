@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from characters.models import Character
 from core.models import MonitorSnapshot, OperationRecord
+from tests.support import corrupt
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
@@ -261,7 +262,7 @@ def test_manage_py_exits_1_when_degraded_and_0_when_healthy():
 
 def test_integrity_issues_breach_and_verbose_shows_the_rows_behind_them(make_human):
     ada = make_human("Ada", xp=10)
-    Character.objects.filter(pk=ada.pk).update(xp=13)  # XP that the ledger never saw
+    corrupt(Character, ada.pk, xp=13)  # XP that the ledger never saw
 
     out, _err, code = run("--verbose")
 

@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 from characters.models import Character
 from core.models import OperationRecord
 from game.models import Scene
+from tests.support import corrupt
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
@@ -76,7 +77,7 @@ def busy_period(make_human, storyteller, chronicle):
         OperationRecord(operation="xp_spend", outcome=outcome, duration_ms=12, created_at=when)
         for outcome in ["rejected"] * 5 + ["error"] * 2 + ["deadlock"]
     )
-    Character.objects.filter(pk=ada.pk).update(xp=99)  # XP the ledger never saw
+    corrupt(Character, ada.pk, xp=99)  # XP the ledger never saw
     return ada
 
 

@@ -161,7 +161,7 @@ def test_a_clean_database_needs_no_preview(client, operator, make_human):
 def test_issues_only_a_person_can_decide_get_no_preview(client, operator, make_human):
     """Balances a bulk update raised, with ledger history: --fix leaves them alone."""
     eve = make_human("Eve", xp=10)
-    Character.objects.filter(pk=eve.pk).update(xp=110)
+    corrupt(Character, eve.pk, xp=110)
 
     html = page(client)
 
