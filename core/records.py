@@ -2,10 +2,14 @@
 
 ``recorded(operation)`` wraps an operation *outside* its transaction: the operation's
 own ``transaction.atomic`` block runs inside it, so a rolled-back operation is still
-counted. Writing the record can never break the operation: a failure is logged and
-swallowed. On PostgreSQL the record's commit does not wait for the disk
-(``synchronous_commit = off``): it is telemetry, and losing the last few records in
-a database crash is preferable to doubling the fsyncs of every XP operation.
+counted. When a caller (a script, a command) runs the operation inside a transaction of
+its own, a refusal or failure is recorded on a second, short-lived connection (PostgreSQL),
+so that the caller's rollback does not erase it; a success stays in the caller's
+transaction and rolls back with it, as the operation itself does. Writing the record
+can never break the operation: a failure is logged and swallowed. On PostgreSQL the
+record's commit does not wait for the disk (``synchronous_commit = off``): it is
+telemetry, and losing the last few records in a database crash is preferable to
+doubling the fsyncs of every XP operation.
 """
 
 import logging
@@ -15,7 +19,14 @@ from functools import cache
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
 from django.utils import timezone
 
 from core.models import OperationRecord, Outcome
@@ -132,8 +143,44 @@ def recorded(operation: str, *, character_id=None, scene_id=None):
         write_record(operation, outcome, code, duration_ms, info)
 
 
+def _in_callers_transaction() -> bool:
+    """Whether the operation ran inside a transaction its caller opened (a script, a
+    command), whose rollback would take a record written on this connection with it.
+
+    A test's own transaction (pytest-django's, marked by Django) does not count: a record
+    written on another connection would outlive the test's rollback and leak into the
+    next test; such tests see the record on their own connection, as before.
+    """
+    blocks = connection.atomic_blocks
+    return bool(blocks) and not any(getattr(b, "_from_testcase", False) for b in blocks)
+
+
+def _write_on_its_own_connection(values: list) -> None:
+    """Insert the record on a short-lived second connection to the same database,
+    committed at once: a refusal or a failure inside a caller's transaction is counted
+    even when the caller rolls back (what the monitor counts are exactly those)."""
+    current = connections[DEFAULT_DB_ALIAS]
+    own = type(current)(current.settings_dict.copy(), alias=DEFAULT_DB_ALIAS)
+    try:
+        own.ensure_connection()
+        own.set_autocommit(True)
+        with own.cursor() as cursor:
+            cursor.execute(_insert_sql(own.vendor, True), values)
+    finally:
+        own.close()
+
+
 def write_record(operation, outcome, code, duration_ms, info: Recording) -> None:
     try:
+        if (
+            outcome != Outcome.SUCCESS
+            and connection.vendor == "postgresql"
+            and _in_callers_transaction()
+        ):
+            stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+            values = [operation, outcome, code[:100], duration_ms, *info.ids(), stamp]
+            _write_on_its_own_connection(values)
+            return
         if connection.needs_rollback:
             # Inside a failed outer transaction nothing can be written on this connection.
             raise DatabaseError("the enclosing transaction is marked for rollback")

@@ -115,3 +115,23 @@ def test_a_failing_record_write_never_breaks_the_operation(make_human, caplog):
     assert Human.objects.get(pk=ada.pk).xp == 7
     assert not OperationRecord.objects.exists()
     assert "could not record xp_spend outcome success" in caplog.text
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_inside_a_callers_rolled_back_transaction_is_still_recorded(make_human):
+    """A script runs an operation inside its own transaction and rolls back: the refusal
+    is what the monitor counts, so its record survives; a success rolled back with the
+    caller did not happen, and leaves no record."""
+    from characters.models import Human
+
+    ada = make_human(xp=1)
+    with pytest.raises(ValidationError), transaction.atomic():
+        Human.objects.get(pk=ada.pk).spend_xp("strength")  # 1 XP is not enough
+    with transaction.atomic():
+        Human.objects.get(pk=ada.pk).add_xp(5, note="Script")
+        transaction.set_rollback(True)
+
+    records = list(OperationRecord.objects.values_list("operation", "outcome", "code"))
+    assert records == [("xp_spend", "rejected", "insufficient_xp")]
+    assert Human.objects.get(pk=ada.pk).xp == 1
