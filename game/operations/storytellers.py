@@ -3,9 +3,12 @@
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 
+from characters.models import Character
 from game.models import (
     Chronicle,
+    ChronicleMembership,
     Gameline,
     StorytellerAction,
     STRelationship,
@@ -13,14 +16,31 @@ from game.models import (
 )
 
 
-def _user_named(username: str):
+def _person_of(chronicle: Chronicle, username: str):
+    """The active account ``username`` among the chronicle's people: its members, the
+    owners of its characters, its storytellers.
+
+    Anyone else — whether the account exists elsewhere on the site or not at all — gets
+    the same answer, so this form cannot be used to learn who has an account.
+    """
     name = username.strip()
     if not name:
         raise ValidationError("Type the account name (the name they sign in with).")
-    found = get_user_model().objects.filter(username=name, is_active=True).first()
+    of_this_chronicle = (
+        Exists(ChronicleMembership.objects.filter(user=OuterRef("pk"), chronicle=chronicle))
+        | Exists(Character.objects.filter(owner=OuterRef("pk"), chronicle=chronicle))
+        | Exists(STRelationship.objects.filter(user=OuterRef("pk"), chronicle=chronicle))
+        | Q(pk=chronicle.head_st_id)
+    )
+    found = (
+        get_user_model().objects.filter(of_this_chronicle, username=name, is_active=True).first()
+    )
     if found is None:
         shown = name if len(name) <= 40 else name[:39] + "…"
-        raise ValidationError(f"There is no active account named “{shown}”.")
+        raise ValidationError(
+            f"Nobody called “{shown}” has joined {chronicle}. Send them an invitation "
+            "first; once they have joined, add them here."
+        )
     return found
 
 
@@ -43,7 +63,7 @@ def change_storytellers(
         # One head change at a time: lock the chronicle row.
         chronicle = Chronicle.objects.select_for_update().get(pk=chronicle_id)
         if action == "add":
-            user = _user_named(username)
+            user = _person_of(chronicle, username)
             gameline = Gameline.objects.filter(pk=gameline_id or 0).first()
             if gameline is None:
                 raise ValidationError("Choose a game line.")
@@ -87,7 +107,7 @@ def change_storytellers(
             )
             return f"{relation.user} no longer storytells {relation.gameline} in {chronicle}."
         if action == "transfer":
-            user = _user_named(username)
+            user = _person_of(chronicle, username)
             if confirm.strip() != chronicle.name:
                 raise ValidationError(
                     f"Type the chronicle's name, “{chronicle.name}”, to confirm the transfer."

@@ -565,7 +565,18 @@ def test_the_head_adds_and_removes_an_assistant_and_the_audit_keeps_it(client, w
     ("username", "message"),
     [
         ("", "Nothing changed: Type the account name (the name they sign in with)."),
-        ("nobody", "Nothing changed: There is no active account named “nobody”."),
+        # No such account, and an account of another chronicle only (oscar): one answer,
+        # so the form cannot tell who has an account on the site.
+        (
+            "nobody",
+            "Nothing changed: Nobody called “nobody” has joined Chicago by Night. Send them "
+            "an invitation first; once they have joined, add them here.",
+        ),
+        (
+            "oscar",
+            "Nothing changed: Nobody called “oscar” has joined Chicago by Night. Send them "
+            "an invitation first; once they have joined, add them here.",
+        ),
         (
             "sophia",
             "Nothing changed: sophia is the head storyteller: they storytell every game line "
