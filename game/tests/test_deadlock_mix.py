@@ -77,9 +77,12 @@ class Mix:
         if form.is_valid():  # a participant retired meanwhile: the form says so
             scene_operations.save_scene(form=form)
 
+    def open_scene(self) -> Scene | None:
+        """A random scene of the chronicle whose XP was not given yet."""
+        return Scene.objects.filter(chronicle=self.chronicle, xp_given=False).order_by("?").first()
+
     def edit_scene(self, rng):
-        scene = Scene.objects.filter(chronicle=self.chronicle, xp_given=False).order_by("?")
-        scene = scene.first()
+        scene = self.open_scene()
         if scene is None:
             return self.create_scene(rng)
         form = self.scene_form(rng, scene)
@@ -87,8 +90,7 @@ class Mix:
             scene_operations.save_scene(form=form)
 
     def award(self, rng):
-        scene = Scene.objects.filter(chronicle=self.chronicle, xp_given=False).order_by("?")
-        scene = scene.first()
+        scene = self.open_scene()
         if scene is None:
             return self.create_scene(rng)
         scene_operations.finish_scene(scene_id=scene.pk)
