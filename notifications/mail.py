@@ -156,3 +156,42 @@ def _should_mail(person, actor, kind: str) -> bool:
     if actor is not None and actor.pk == person.pk:
         return False  # their own action
     return NotificationPreferences.wants(person, kind)
+
+
+@_after_commit
+def mail_address_confirmation(user_id: int, address: str, token: str) -> bool:
+    """The link that makes ``address`` the account's e-mail address."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(pk=user_id)
+    return deliver(
+        to=address,
+        subject="Confirm your e-mail address for tg",
+        template="notifications/address_confirmation.txt",
+        context={
+            "user": user,
+            "address": address,
+            "link": site_url(reverse("confirm-address", args=[token])),
+        },
+    )
+
+
+@_after_commit
+def mail_address_in_use(owner_id: int, *, username: str, context: str) -> bool:
+    """Tell an account's owner that someone gave their address to another account (a
+    sign-up or an account page): it was not added there, and how to get back in."""
+    from django.contrib.auth import get_user_model
+
+    owner = get_user_model().objects.get(pk=owner_id)
+    return deliver(
+        to=owner.email,
+        subject="Your e-mail address was given for another tg account",
+        template="notifications/address_in_use.txt",
+        context={
+            "owner": owner,
+            "username": username,
+            "context": context,
+            "login": site_url(reverse("login")),
+            "reset": site_url(reverse("password_reset")),
+        },
+    )

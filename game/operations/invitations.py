@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.types import User
 from game.models import ChronicleMembership, Invitation
-from game.operations.accounts import create_account
+from game.operations.accounts import sign_up
 
 
 def create_invitation(*, chronicle_id: int, by, note: str = "") -> Invitation:
@@ -52,15 +52,12 @@ def accept_invitation(*, invitation_id: int, user) -> bool:
 
 
 def sign_up_with_invitation(
-    *,
-    invitation_id: int,
-    email: str,
-    refuse_if_taken: Callable[[], object],
-    save: Callable[[], User],
+    *, invitation_id: int, address: str, save: Callable[[], User], context: str = ""
 ) -> User:
     """A new account and its membership in one transaction: if the link was used a moment
-    ago, no account is left behind."""
+    ago, no account is left behind. ``address`` is offered to the account by mail
+    (``offer_address``) once the transaction commits."""
     with transaction.atomic():
-        user = create_account(email=email, refuse_if_taken=refuse_if_taken, save=save)
+        user = sign_up(address=address, save=save, context=context)
         accept_invitation(invitation_id=invitation_id, user=user)
     return user

@@ -8,27 +8,28 @@ from django.contrib.auth.forms import UserCreationForm
 
 
 class SignupForm(UserCreationForm):
-    """A new account: username, e-mail (for password resets and notices), password twice."""
+    """A new account: username, password twice, and an e-mail address that becomes the
+    account's once the link mailed to it is opened (game.operations.accounts). The form
+    never says whether the address has an account already."""
 
     email = forms.EmailField(
-        help_text="For password resets and notices of your storytellers' decisions."
+        label="E-mail address",
+        max_length=254,
+        help_text="For password resets and notices of your storytellers' decisions. tg "
+        "mails a link to it; it becomes your account's address once you open the link.",
     )
+
+    field_order = ["username", "email", "password1", "password2"]
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
-        fields = ("username", "email")
+        fields = ("username",)
 
-    def clean_email(self) -> str:
-        # One account per address: a password reset mails a link for every account of the
-        # address, so a second account would hand its reset link to the first one's owner.
-        email = self.cleaned_data["email"]
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this e-mail address already exists. Sign in with it (or "
-                "reset its password), then open the invitation again.",
-                code="email_taken",
-            )
-        return email
+
+class AddressForm(forms.Form):
+    """A new e-mail address for one's account, confirmed by a mailed link."""
+
+    email = forms.EmailField(label="New e-mail address", max_length=254)
 
 
 class ReportPeriodForm(forms.Form):

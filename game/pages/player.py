@@ -35,7 +35,7 @@ from game.operations import accounts, xp
 from game.operations import invitations as invitations_ops
 from game.operations.costs import trait_cost
 from game.pages.common import csv_cell, error_text
-from game.pages.forms import SignupForm
+from game.pages.forms import AddressForm, SignupForm
 from game.queries import storytellers_of, with_xp_figures
 from notifications.forms import NotificationPreferencesForm
 from notifications.models import NotificationPreferences
@@ -336,18 +336,20 @@ def invitation(request, token):
         return render(request, "game/invitation_join.html", {"invitation": invitation})
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        address = form.cleaned_data["email"]
         try:
             user = invitations_ops.sign_up_with_invitation(
                 invitation_id=invitation.pk,
-                email=form.cleaned_data["email"],
-                refuse_if_taken=form.clean_email,
+                address=address,
                 save=form.save,
+                context=f"an invitation to {chronicle}",
             )
         except ValidationError as taken:
-            form.add_error("email", taken)
+            form.add_error("username", taken)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to {chronicle}, {user.get_username()}!")
+            messages.info(request, link_sent(address))
             return redirect("chronicle", pk=chronicle.pk)
     return render(request, "game/invitation_signup.html", {"invitation": invitation, "form": form})
 
@@ -399,17 +401,26 @@ def signup(request):
         return redirect("dashboard")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        address = form.cleaned_data["email"]
         try:
-            user = accounts.create_account(
-                email=form.cleaned_data["email"], refuse_if_taken=form.clean_email, save=form.save
-            )
+            user = accounts.sign_up(address=address, save=form.save, context="open sign-up")
         except ValidationError as taken:
-            form.add_error("email", taken)
+            form.add_error("username", taken)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {user.get_username()}!")
+            messages.info(request, link_sent(address))
             return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
+
+
+def link_sent(address: str) -> str:
+    """What a person who gave an e-mail address is told: the same whether or not the
+    address has an account (its owner is mailed a notice instead of a link)."""
+    return (
+        f"We sent a link to {address}. Open it to make it your account's e-mail address; "
+        "tg mails nothing else there until then."
+    )
 
 
 @login_required
@@ -418,8 +429,41 @@ def account(request):
     notifications = NotificationPreferencesForm(
         instance=NotificationPreferences.current(request.user)
     )
+    address = AddressForm(request.POST or None)
+    if request.method == "POST" and address.is_valid():
+        given = address.cleaned_data["email"]
+        if given.lower() == request.user.email.lower():
+            messages.info(request, f"{given} is your account's address already.")
+        else:
+            accounts.offer_address(user=request.user, address=given, context="its account page")
+            messages.info(request, link_sent(given))
+        return redirect("account")
     return render(
         request,
         "registration/account.html",
-        {"chronicles": memberships, "notifications": notifications},
+        {"chronicles": memberships, "notifications": notifications, "address": address},
     )
+
+
+def confirm_address(request, token):
+    """The link mailed to a new address: a page with one button (a mail scanner that
+    opens the link changes nothing), which makes the address the account's."""
+    try:
+        user_id, address = accounts.read_token(token)
+    except ValidationError as error:
+        return render(
+            request, "registration/confirm_address.html", {"error": error_text(error)}, status=400
+        )
+    if request.method == "POST":
+        try:
+            user = accounts.confirm_address(token=token)
+        except ValidationError as error:
+            return render(
+                request,
+                "registration/confirm_address.html",
+                {"error": error_text(error)},
+                status=409 if error.code == "address_taken" else 400,
+            )
+        messages.success(request, f"{address} is now the e-mail address of {user.get_username()}.")
+        return redirect("account" if request.user == user else "login")
+    return render(request, "registration/confirm_address.html", {"address": address})

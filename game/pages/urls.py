@@ -47,6 +47,7 @@ urlpatterns = [
     ),
     path("accounts/signup/", player.signup, name="signup"),
     path("accounts/", player.account, name="account"),
+    path("accounts/address/<str:token>/", player.confirm_address, name="confirm-address"),
     path("characters/new/", sheet.create, name="character-create"),
     path("characters/<int:pk>/", sheet.sheet, name="character-sheet"),
     path("characters/<int:pk>/edit/", sheet.edit, name="character-edit"),

@@ -59,13 +59,14 @@ def test_a_new_player_joins_builds_a_character_spends_and_withdraws(page, contex
     screenshot(page, "player-invitation-signup")
     assert_accessible(page)
     page.get_by_label("Username").fill("nadia")
-    page.get_by_label("Email").fill("nadia@example.test")
+    page.get_by_label("E-mail address").fill("nadia@example.test")
     page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Password confirmation").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Create the account and join").click()
 
     expect(page.get_by_role("heading", name="Chicago by Night", exact=True)).to_be_visible()
-    expect(flash(page)).to_have_text("Welcome to Chicago by Night, nadia!")
+    expect(flash(page)).to_contain_text("Welcome to Chicago by Night, nadia!")
+    expect(flash(page)).to_contain_text("We sent a link to nadia@example.test.")
     screenshot(page, "player-chronicle")
     assert_accessible(page)
     assert Invitation.objects.get(pk=world.invitation.pk).used_by.get_username() == "nadia"

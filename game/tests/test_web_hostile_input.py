@@ -41,6 +41,7 @@ from django.utils.http import urlsafe_base64_encode
 from characters.models import Human
 from core.models import OperationRecord, Outcome
 from game.models import Invitation, Scene
+from game.operations.accounts import confirmation_token
 from game.tests.web_world import World, build_world
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +63,7 @@ class SweepWorld:
     unfinished_scene: Scene
     invitation: Invitation
     reset_link: str
+    address_link: str
     requests: list[int]  # a Pending one, an Approved one
 
 
@@ -86,8 +88,13 @@ def build_sweep_world() -> SweepWorld:
     uid = urlsafe_base64_encode(force_bytes(owner.pk))
     token = default_token_generator.make_token(owner)
     reset_link = reverse("password_reset_confirm", args=[uid, token])
+    address_link = reverse(
+        "confirm-address", args=[confirmation_token(user=owner, address="pat2@example.test")]
+    )
     requests = [world.pending.pk, decided.pk]
-    return SweepWorld(world, submitted, unfinished_scene, invitation, reset_link, requests)
+    return SweepWorld(
+        world, submitted, unfinished_scene, invitation, reset_link, address_link, requests
+    )
 
 
 @dataclass(frozen=True)
@@ -177,7 +184,8 @@ URLS: dict[str, Entry] = {
     "xp-adjust": Entry(HEAD, sheet_of(approved), has_form=True),
     "willpower-restore": Entry(HEAD, sheet_of(approved), has_form=True),
     "signup": Entry(ANON, page("signup"), has_form=True),
-    "account": Entry(OWNER, page("account")),
+    "account": Entry(OWNER, page("account"), has_form=True),
+    "confirm-address": Entry(ANON, lambda s: [s.address_link]),  # a button, no field
     "character-create": Entry(("member",), page("character-create"), has_form=True),
     "character-sheet": Entry(("owner", "head"), sheet_of(approved)),
     "character-edit": Entry(

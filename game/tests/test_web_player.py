@@ -290,19 +290,29 @@ def invitation(world):
     return Invitation.objects.create(chronicle=world.chronicle, created_by=world.users["head"])
 
 
-def test_a_new_person_creates_an_account_through_an_invitation(client, invitation, world):
-    response = client.post(
-        invitation.get_absolute_url(),
-        {
-            "username": "newbie",
-            "email": "newbie@example.test",
-            "password1": "a long enough pass phrase",
-            "password2": "a long enough pass phrase",
-        },
-        follow=True,
-    )
-    assert messages_of(response) == ["Welcome to Chicago by Night, newbie!"]
+def test_a_new_person_creates_an_account_through_an_invitation(
+    client, invitation, world, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            invitation.get_absolute_url(),
+            {
+                "username": "newbie",
+                "email": "newbie@example.test",
+                "password1": "a long enough pass phrase",
+                "password2": "a long enough pass phrase",
+            },
+            follow=True,
+        )
+    assert messages_of(response) == [
+        "Welcome to Chicago by Night, newbie!",
+        "We sent a link to newbie@example.test. Open it to make it your account's e-mail "
+        "address; tg mails nothing else there until then.",
+    ]
     assert response.context["user"].get_username() == "newbie"
+    assert response.context["user"].email == ""  # until the mailed link is opened
+    [confirmation] = mail.outbox
+    assert confirmation.to == ["newbie@example.test"]
     assert ChronicleMembership.objects.filter(
         user__username="newbie", chronicle=world.chronicle
     ).exists()
@@ -313,27 +323,50 @@ def test_a_new_person_creates_an_account_through_an_invitation(client, invitatio
     assert "This invitation is used" in page(reused)
 
 
-def test_an_e_mail_address_of_another_account_is_refused_and_creates_nothing(
-    client, invitation, world
+def test_the_sign_up_answers_the_same_whether_or_not_the_address_has_an_account(
+    client, invitation, world, django_capture_on_commit_callbacks
 ):
+    """Issue 18 item 7: the form never tells who has an account. The taken address is
+    not given to the new account; its owner is mailed a notice instead of a link."""
     User.objects.create_user("ada_elsewhere", email="ada@example.test", password="x" * 12)
-    accounts = User.objects.count()
+    second = Invitation.objects.create(chronicle=world.chronicle, created_by=world.users["head"])
+    answers = []
+    for link, name, address in [
+        (invitation.get_absolute_url(), "nina", "ADA@example.test"),
+        (second.get_absolute_url(), "nora", "nora@example.test"),
+    ]:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                link,
+                {
+                    "username": name,
+                    "email": address,
+                    "password1": "a long enough pass phrase",
+                    "password2": "a long enough pass phrase",
+                },
+                follow=True,
+            )
+        answers.append(
+            (response.status_code, response.redirect_chain, messages_of(response), name, address)
+        )
+        client.logout()
 
-    response = client.post(
-        invitation.get_absolute_url(),
-        {
-            "username": "nina",
-            "email": "ADA@example.test",
-            "password1": "a long enough pass phrase",
-            "password2": "a long enough pass phrase",
-        },
-    )
+    def shape(answer):
+        status, chain, said, name, address = answer
+        return status, chain, [m.replace(address, "ADDRESS").replace(name, "NAME") for m in said]
 
-    assert response.status_code == 200
-    assert "An account with this e-mail address already exists." in page(response)
-    assert User.objects.count() == accounts
-    invitation.refresh_from_db()
-    assert invitation.state == "open"
+    assert shape(answers[0]) == shape(answers[1])
+    nina = User.objects.get(username="nina")
+    assert nina.email == ""
+    assert User.objects.filter(email__iexact="ada@example.test").count() == 1
+    assert ChronicleMembership.objects.filter(user=nina, chronicle=world.chronicle).exists()
+    notice, confirmation = mail.outbox
+    assert notice.to == ["ada@example.test"]
+    assert notice.subject == "Your e-mail address was given for another tg account"
+    assert 'sign in as "ada_elsewhere"' in notice.body
+    assert "an invitation to Chicago by Night" in notice.body
+    assert "/accounts/address/" not in notice.body
+    assert confirmation.to == ["nora@example.test"]
 
 
 def test_an_existing_player_joins_through_an_invitation(client, invitation, world):
@@ -419,7 +452,11 @@ def test_open_registration_when_turned_on(client, db):
         },
         follow=True,
     )
-    assert messages_of(response) == ["Welcome, walkin!"]
+    assert messages_of(response) == [
+        "Welcome, walkin!",
+        "We sent a link to w@example.test. Open it to make it your account's e-mail "
+        "address; tg mails nothing else there until then.",
+    ]
 
 
 # --- Signing in ---------------------------------------------------------------------------
