@@ -475,6 +475,18 @@ def test_a_wrong_password_says_so(client, world):
     response = client.post(reverse("login"), {"username": "pat", "password": "nope"})
     assert response.status_code == 200
     assert "Please enter a correct username and password." in page(response)
+    assert "is-valid" not in page(response)  # no green tick on either field
+
+
+def test_a_refused_form_marks_the_wrong_field_only(client, invitation):
+    response = client.post(
+        invitation.get_absolute_url(),
+        {"username": "ok_name", "email": "not an address", "password1": "a", "password2": "b"},
+    )
+    html = page(response)
+    assert "is-valid" not in html
+    assert re.search(r'<input[^>]*name="email"[^>]*is-invalid|is-invalid[^>]*name="email"', html)
+    assert not re.search(r'<input[^>]*name="username"[^>]*is-invalid', html)
 
 
 @override_settings(AXES_ENABLED=True)

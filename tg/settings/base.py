@@ -242,6 +242,8 @@ BOOTSTRAP5 = {
     "css_url": {"url": "/static/bootstrap/css/bootstrap.min.css"},
     "javascript_url": {"url": "/static/bootstrap/js/bootstrap.bundle.min.js"},
     "set_placeholder": False,
+    # Wrong fields are marked; right ones get no green tick (core/form_rendering.py).
+    "field_renderers": {"default": "core.form_rendering.FieldRendererWithoutTicks"},
 }
 
 # --- Email ---------------------------------------------------------------------------
