@@ -67,6 +67,20 @@ def is_operator(user) -> bool:
     return cached
 
 
+# Who may start a chronicle (settings.TG_CHRONICLE_STARTERS): "anyone" signed in, or
+# only those "allowed": superusers, operators, and accounts given the permission below
+# (``manage.py chronicle_starters --allow NAME``).
+START_CHRONICLE_PERMISSION = "game.add_chronicle"
+
+
+def may_start_chronicle(user) -> bool:
+    if not is_signed_in(user):
+        return False
+    if settings.TG_CHRONICLE_STARTERS == "anyone" or is_operator(user):
+        return True
+    return user.has_perm(START_CHRONICLE_PERMISSION)
+
+
 def storyteller_q(user, prefix: str = "") -> Q:
     """Rows (chronicles, or rows reaching a chronicle through ``prefix``) ``user`` storytells.
 

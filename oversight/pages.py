@@ -1,4 +1,5 @@
-"""The operator pages: health, integrity and operations, read-only.
+"""The operator pages: health, integrity and operations, read-only but for one button,
+the Health page's "Run the check now" (a monitor run stored like cron's).
 
 Who: ``game.permissions.is_operator`` (superusers and the "operators" group). Anyone else
 signed in gets 404, the same page as for an address that does not exist, so the pages
@@ -10,18 +11,20 @@ from ``oversight.panels``, which reads them through the monitoring and integrity
 from functools import wraps
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from game import permissions
 from oversight import panels as ops
 from oversight.monitoring.config import option
 from oversight.monitoring.config import validate as validate_monitoring_settings
+from oversight.monitoring.runs import AnotherRunHoldsTheLock, run_check
 
 
 def operator_page(view):
@@ -91,6 +94,29 @@ def health(request):
     context["notices"] = ops.recent_notices(days, now=now)
     context["notices_shown"] = ops.NOTICES_SHOWN
     return render(request, "ops/health.html", context)
+
+
+@operator_page
+@require_POST
+def run_check_now(request):
+    """One monitor run now, stored like a cron run (the page's verdict, /health/validation/
+    and the trend read it), without alerts: the operator who pressed the button is the
+    one watching. If a run is already going, nothing is started."""
+    try:
+        validate_monitoring_settings()
+        report, _ = run_check(period_hours=24, verbose=False, alert=False, wait_seconds=0)
+    except ImproperlyConfigured as error:
+        messages.error(request, f"The check cannot run: {error}")
+    except AnotherRunHoldsTheLock:
+        messages.warning(
+            request, "A monitor run is going on right now; its result shows here once it ends."
+        )
+    else:
+        messages.success(
+            request,
+            f"The check ran now: {report.data['status']}. Its result is the last run below.",
+        )
+    return redirect("ops-health")
 
 
 @operator_page

@@ -8,6 +8,7 @@ urlpatterns = [
     path("health/validation/", views.health_validation, name="health-validation"),
     path("metrics", views.metrics, name="metrics"),
     path("ops/health/", ops_views.health, name="ops-health"),
+    path("ops/health/run/", ops_views.run_check_now, name="ops-health-run"),
     path("ops/integrity/", ops_views.integrity, name="ops-integrity"),
     path("ops/operations/", ops_views.operations, name="ops-operations"),
 ]

@@ -97,3 +97,20 @@ class AuditFilterForm(forms.Form):
             start=data.get("start"),
             end=data.get("end") if "end" not in self.errors else None,
         )
+
+
+class ChronicleStartForm(forms.Form):
+    """A new chronicle: its name and, if wished, a line on what it is about."""
+
+    name = forms.CharField(
+        label="Name of the chronicle",
+        max_length=200,
+        help_text="What players see in their lists, e.g. “Chicago by Night”.",
+    )
+    description = forms.CharField(
+        label="About it (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Setting, tone, when you play: shown on the chronicle's page.",
+    )

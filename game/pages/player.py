@@ -32,10 +32,11 @@ from game.models import (
     XPSpendingRequest,
 )
 from game.operations import accounts, xp
+from game.operations import chronicles as chronicles_ops
 from game.operations import invitations as invitations_ops
 from game.operations.costs import trait_cost
 from game.pages.common import csv_cell, error_text
-from game.pages.forms import AddressForm, SignupForm
+from game.pages.forms import AddressForm, ChronicleStartForm, SignupForm
 from game.queries import storytellers_of, with_xp_figures
 from notifications.forms import NotificationPreferencesForm
 from notifications.models import NotificationPreferences
@@ -86,6 +87,7 @@ def dashboard(request):
             "returned": returned,
             "awaiting": awaiting,
             "chronicles": chronicles,
+            "may_start_chronicle": permissions.may_start_chronicle(user),
             "now": timezone.now(),
         },
     )
@@ -310,6 +312,37 @@ def chronicle(request, pk):
             "is_head": permissions.is_head_storyteller(request.user, chronicle),
         },
     )
+
+
+@login_required
+def chronicle_start(request):
+    """Start a chronicle: the person who starts it is its head storyteller, taken next to
+    the invitations page to bring their players in."""
+    if not permissions.may_start_chronicle(request.user):
+        raise PermissionDenied(
+            "On this site an operator decides who may start a chronicle: ask one of them."
+        )
+    form = ChronicleStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            chronicle, started = chronicles_ops.start_chronicle(
+                by=request.user,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+            )
+        except ValidationError as error:
+            form.add_error("name", error)
+        else:
+            if started:
+                messages.success(
+                    request,
+                    f"{chronicle} is started and you are its head storyteller. Now invite "
+                    "your players: create a link for each and send it to them.",
+                )
+            else:
+                messages.info(request, f"You already run {chronicle}.")
+            return redirect("invitations", pk=chronicle.pk)
+    return render(request, "game/chronicle_start.html", {"form": form})
 
 
 # --- Invitations -------------------------------------------------------------------------

@@ -45,6 +45,7 @@ urlpatterns = [
         storyteller.restore_willpower,
         name="willpower-restore",
     ),
+    path("chronicles/new/", player.chronicle_start, name="chronicle-start"),
     path("accounts/signup/", player.signup, name="signup"),
     path("accounts/", player.account, name="account"),
     path("accounts/address/<str:token>/", player.confirm_address, name="confirm-address"),

@@ -185,6 +185,7 @@ URLS: dict[str, Entry] = {
     "willpower-restore": Entry(HEAD, sheet_of(approved), has_form=True),
     "signup": Entry(ANON, page("signup"), has_form=True),
     "account": Entry(OWNER, page("account"), has_form=True),
+    "chronicle-start": Entry(OWNER, page("chronicle-start"), has_form=True),
     "confirm-address": Entry(ANON, lambda s: [s.address_link]),  # a button, no field
     "character-create": Entry(("member",), page("character-create"), has_form=True),
     "character-sheet": Entry(("owner", "head"), sheet_of(approved)),
@@ -199,6 +200,7 @@ URLS: dict[str, Entry] = {
     "health-validation": Entry(ANON, page("health-validation")),
     "metrics": Entry(ANON, page("metrics")),
     "ops-health": Entry(("superuser",), page("ops-health")),  # links, no form
+    "ops-health-run": Entry(("superuser",), page("ops-health")),  # a button, no field
     "ops-integrity": Entry(("superuser",), page("ops-integrity")),
     "ops-operations": Entry(("superuser",), page("ops-operations"), has_form=True),
     "notification-preferences": Entry(OWNER, page("account"), has_form=True),
@@ -354,7 +356,8 @@ def _stable(f) -> bool:
         models.DateField,
         models.ForeignKey,
         models.AutoField,
-        models.FloatField,  # durations
+        models.FloatField,  # durations, a monitor run's score
+        models.JSONField,  # a monitor run's report, which carries its own time
     )
     return not (
         f.primary_key or isinstance(f, volatile) or (f.has_default() and callable(f.default))

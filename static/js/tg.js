@@ -47,3 +47,31 @@ if (awardPlan && awardButton) {
     awardButton.textContent = "Preview again to award";
   });
 }
+
+// Invitation links: "Copy link" puts the link on the clipboard; "Share…" opens the
+// device's share sheet where there is one. Without this file the link is a read-only
+// field to select and copy by hand.
+document.querySelectorAll(".invitation-link").forEach(function (field) {
+  field.addEventListener("focus", function () { field.select(); });
+});
+if (navigator.clipboard) {
+  document.querySelectorAll(".copy-link").forEach(function (button) {
+    button.classList.remove("d-none");
+    button.addEventListener("click", function () {
+      var field = document.getElementById(button.dataset.target);
+      navigator.clipboard.writeText(field.value).then(function () {
+        button.textContent = "Copied";
+        setTimeout(function () { button.textContent = "Copy link"; }, 2000);
+      }, function () { field.select(); });
+    });
+  });
+}
+if (navigator.share) {
+  document.querySelectorAll(".share-link").forEach(function (button) {
+    button.classList.remove("d-none");
+    button.addEventListener("click", function () {
+      var field = document.getElementById(button.dataset.target);
+      navigator.share({ title: button.dataset.title, url: field.value }).catch(function () {});
+    });
+  });
+}

@@ -234,6 +234,9 @@ if TG_PROXY_COUNT:
 IPWARE_STRICT = False
 # Anyone may create an account without an invitation (off: players join by invitation).
 TG_OPEN_REGISTRATION = env_bool("TG_OPEN_REGISTRATION", False)
+# Who may start a chronicle on its page: "anyone" signed in, or only the "allowed"
+# (operators, superusers, and accounts given leave by manage.py chronicle_starters).
+TG_CHRONICLE_STARTERS = env_choice("TG_CHRONICLE_STARTERS", "ANYONE", ("ANYONE", "ALLOWED")).lower()
 # Days an invitation link stays valid.
 TG_INVITATION_DAYS = env_int("TG_INVITATION_DAYS", 14, minimum=1, maximum=365)
 

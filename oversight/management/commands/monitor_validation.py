@@ -9,78 +9,24 @@ Django's system checks are not run first: a monitoring-settings mistake must rea
 "could not check" (2, one line naming the key), not as a ``SystemCheckError`` (1, which
 cron would take for "degraded").
 
-One run at a time: on PostgreSQL a run holds an advisory lock from the first read to the
-last write. Two runs started together (the hourly and the daily timer at 09:00, or two
-instances' cron) would both read the alert memory before either wrote it and send the same
-alert twice; with the lock the second waits for the first, then finds the alert sent.
+One run at a time (``oversight.monitoring.runs``): a second run waits
+``TG_MONITOR_LOCK_WAIT_SECONDS`` for the first, then exits 2 having done nothing.
 """
-
-from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import CommandError
-from django.db import DatabaseError, OperationalError, connection
 
-from core.locks import advisory_lock_holder
 from core.schema import no_tg_tables_message
 from oversight.management.base import OperatorCommand, database_refusals
 from oversight.management.options import add_indent_argument, parse_indent
-from oversight.monitoring import build_report
-from oversight.monitoring.alerting import notify
 from oversight.monitoring.config import MAX_PERIOD_HOURS, validate
 from oversight.monitoring.render import render_json, render_text
-from oversight.monitoring.retention import prune_operation_records
-from oversight.monitoring.snapshots import save_snapshot
+from oversight.monitoring.runs import MONITOR_LOCK_KEY, AnotherRunHoldsTheLock, run_check
 
 EXIT_UNHEALTHY = 1
 EXIT_USAGE = 2
-# pg_advisory_lock key held by a monitor_validation run ("tg" 0x7467; 0004 is --fix's).
-MONITOR_LOCK_KEY = 0x7467_0005
-LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a wait cut short by lock_timeout
-
-
-@contextmanager
-def one_run_at_a_time(wait_seconds: int):
-    """Hold the monitor's advisory lock (PostgreSQL) for the block, waiting at most
-    ``wait_seconds`` for another run to release it; otherwise exit 2 having done nothing.
-
-    A session lock, not a transaction one: the run writes in several short transactions
-    (the snapshot, then the retention batches). It ends with the session if the process
-    dies. SQLite (development only) has no such lock.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [MONITOR_LOCK_KEY])
-        held = cursor.fetchone()[0]
-        if not held and wait_seconds:
-            cursor.execute(f"SET lock_timeout = {int(wait_seconds) * 1000}")
-            try:
-                cursor.execute("SELECT pg_advisory_lock(%s)", [MONITOR_LOCK_KEY])
-                held = True
-            except OperationalError as error:
-                if getattr(error.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
-                    raise
-            finally:
-                cursor.execute("RESET lock_timeout")
-        if not held:
-            holder = advisory_lock_holder(cursor, MONITOR_LOCK_KEY)
-            who = f" (PostgreSQL backend pid {holder})" if holder else ""
-            raise CommandError(
-                f"Another monitor_validation run holds the lock{who} and did not finish "
-                f"within {wait_seconds} s; this run measured, stored and sent nothing.",
-                returncode=EXIT_USAGE,
-            )
-    try:
-        yield
-    finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [MONITOR_LOCK_KEY])
-        except DatabaseError:
-            pass  # the connection is gone or its transaction failed: the session ends the lock
+__all__ = ["MONITOR_LOCK_KEY", "Command"]
 
 
 def parse_period(value: str) -> int:
@@ -151,11 +97,15 @@ class Command(OperatorCommand):
                 refusal = no_tg_tables_message()
                 if refusal:
                     raise CommandError(refusal, returncode=EXIT_USAGE)
-                with one_run_at_a_time(settings.TG_MONITOR_LOCK_WAIT_SECONDS):
-                    report = build_report(period_hours=hours, verbose=verbose)
-                    notification = notify(report.data) if alert else None
-                    save_snapshot(report.data, notification)
-                    prune_operation_records()
+                try:
+                    report, notification = run_check(
+                        period_hours=hours,
+                        verbose=verbose,
+                        alert=alert,
+                        wait_seconds=settings.TG_MONITOR_LOCK_WAIT_SECONDS,
+                    )
+                except AnotherRunHoldsTheLock as busy:
+                    raise CommandError(str(busy), returncode=EXIT_USAGE) from None
         except ImproperlyConfigured as exc:
             raise CommandError(f"settings: {exc}", returncode=EXIT_USAGE) from None
         if as_json:
