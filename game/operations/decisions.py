@@ -73,3 +73,39 @@ def decide_requests(*, user, request_ids, approve: bool, reason: str = "") -> Ba
         else:
             summary.done.append(request)
     return summary
+
+
+@dataclass
+class MixedSummary:
+    """What a queue's per-row decisions did: the approvals, then the denials."""
+
+    approved: BatchSummary
+    denied: BatchSummary
+
+    @property
+    def all_done(self) -> bool:
+        parts = (self.approved, self.denied)
+        return not any(s.already or s.stale or s.refused for s in parts)
+
+    def lines(self) -> list[str]:
+        return self.approved.lines("approved") + self.denied.lines("denied")
+
+
+def decide_each(*, user, approve_ids, deny_reasons: dict[int, str]) -> MixedSummary:
+    """The queue's per-row decisions in one go: approve ``approve_ids``, deny each of
+    ``deny_reasons`` with its own reason. Each request in its own transaction, as
+    ``decide_requests``: one refusal never blocks the others. A request named in both
+    is denied only (the safer of the two: it refunds)."""
+    approve_ids = [pk for pk in approve_ids if pk not in deny_reasons]
+    approved = decide_requests(user=user, request_ids=approve_ids, approve=True)
+    denied = BatchSummary()
+    by_reason: dict[str, list[int]] = {}
+    for pk, reason in deny_reasons.items():
+        by_reason.setdefault(reason, []).append(pk)
+    for reason, ids in by_reason.items():
+        part = decide_requests(user=user, request_ids=ids, approve=False, reason=reason)
+        denied.done += part.done
+        denied.already += part.already
+        denied.stale += part.stale
+        denied.refused += part.refused
+    return MixedSummary(approved, denied)

@@ -37,7 +37,7 @@ from game.models import (
 )
 from game.operations import lifecycle, xp
 from game.operations import scenes as scene_operations
-from game.operations.decisions import decide_requests
+from game.operations.decisions import decide_each, decide_requests
 from game.operations.storytellers import change_storytellers
 from game.pages.common import error_text
 from game.queries import current_rating, storytellers_of
@@ -167,16 +167,31 @@ def queue(request):
 BACK_LENGTH = 1000
 
 
-def _decide_from_form(request, *, redirect_to: str):
-    action = request.POST.get("action")
-    ids = parse_ids(request.POST.getlist("request"))
-    reason = request.POST.get("reason", "").strip()
+REASON_LENGTH = 500
+
+
+def _back_to(request, redirect_to: str) -> str:
     back = request.POST.get("back", "")
     # The queue's filters to return to: a short query string. Anything longer is no list
     # the page made; it is dropped (a redirect to it would be refused after the decision).
     if len(back) > BACK_LENGTH:
         back = ""
-    target = redirect_to + (f"?{back}" if back else "")
+    return redirect_to + (f"?{back}" if back else "")
+
+
+def _decide_from_form(request, *, redirect_to: str):
+    """One decision for every request named (the request page; the queue's batch).
+    ``approve_next``/``deny_next`` (the request page) then open the next request waiting
+    in the queue."""
+    action = request.POST.get("action")
+    then_next = action in ("approve_next", "deny_next")
+    if then_next:
+        action = action.removesuffix("_next")
+    ids = parse_ids(request.POST.getlist("request"))
+    reason = request.POST.get("reason", "").strip()
+    target = _back_to(request, redirect_to)
+    if action == "decide":
+        return _decide_rows(request, target=target)
     if action not in ("approve", "deny"):
         messages.error(request, "Choose Approve or Deny.")
         return redirect(target)
@@ -191,6 +206,52 @@ def _decide_from_form(request, *, redirect_to: str):
     )
     lines = summary.lines("approved" if action == "approve" else "denied")
     level = messages.SUCCESS if summary.done and len(lines) == 1 else messages.WARNING
+    messages.add_message(request, level, "; ".join(lines) + "." if lines else "Nothing to do.")
+    if then_next and summary.done:
+        following = _queue(request.user).exclude(pk__in=ids).order_by("created_at", "pk")
+        upcoming = following.values_list("pk", flat=True).first()
+        return redirect("st-request", pk=upcoming) if upcoming else redirect("st-queue")
+    return redirect(target)
+
+
+def _decide_rows(request, *, target: str):
+    """The queue's per-row choices in one POST: ``decision-<id>`` is ``approve``,
+    ``deny`` or empty (left pending); a denial's reason is its row's ``reason-<id>``, or
+    the shared ``reason``. A denial without a reason changes nothing at all."""
+    shared = request.POST.get("reason", "").strip()
+    approve, deny = [], {}
+    unreasoned = 0
+    for key, value in request.POST.items():
+        if not key.startswith("decision-"):
+            continue
+        pk = parse_id(key.removeprefix("decision-"))
+        if pk is None or value not in ("approve", "deny"):
+            continue
+        if value == "approve":
+            approve.append(pk)
+            continue
+        reason = request.POST.get(f"reason-{pk}", "").strip() or shared
+        if not reason:
+            unreasoned += 1
+        deny[pk] = reason[:REASON_LENGTH] if len(reason) <= REASON_LENGTH else None
+    if any(reason is None for reason in deny.values()):
+        messages.error(
+            request, f"A reason is at most {REASON_LENGTH} characters long. Nothing changed."
+        )
+        return redirect(target)
+    if unreasoned:
+        messages.error(
+            request,
+            f"Give a reason for each denial ({unreasoned} without one): the player reads "
+            "it. Nothing changed.",
+        )
+        return redirect(target)
+    if not approve and not deny:
+        messages.warning(request, "Choose Approve or Deny on at least one request.")
+        return redirect(target)
+    summary = decide_each(user=request.user, approve_ids=approve, deny_reasons=deny)
+    lines = summary.lines()
+    level = messages.SUCCESS if summary.all_done else messages.WARNING
     messages.add_message(request, level, "; ".join(lines) + "." if lines else "Nothing to do.")
     return redirect(target)
 
@@ -230,8 +291,13 @@ def request_page(request, pk):
     spec = XP_TRAITS.get(spend.trait_name)
     ledger = (
         XPLedgerEntry.objects.filter(character=character)
-        .select_related("created_by", "scene")
+        .select_related("created_by", "scene", "spend_request")
         .order_by("-created_at", "-pk")[:8]
+    )
+    others = (
+        XPSpendingRequest.objects.filter(character=character, status=SpendStatus.PENDING)
+        .exclude(pk=spend.pk)
+        .order_by("created_at", "pk")
     )
     refund = spend.ledger_entries.filter(kind=LedgerKind.REFUND).select_related("created_by")
     return render(
@@ -247,6 +313,9 @@ def request_page(request, pk):
             "refund": refund.first(),
             "own": permissions.is_own(user, character.owner_id),
             "is_head": permissions.is_head_storyteller_of(user, character.chronicle_id),
+            "others": others,
+            "more_waiting": spend.status == SpendStatus.PENDING
+            and _queue(user).exclude(pk=spend.pk).exists(),
         },
     )
 

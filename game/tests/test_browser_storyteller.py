@@ -82,14 +82,18 @@ def test_a_batch_decision_reports_what_another_storyteller_decided_first(page, n
     expect(ash.get_by_role("heading", name="Ada: Alertness 0 → 1")).to_be_visible()
     screenshot(ash, "st-request")
     assert_accessible(ash)
-    ash.get_by_role("button", name="Approve").click()
+    ash.get_by_role("button", name="Approve", exact=True).click()
     expect(flash(ash)).to_have_text("1 approved.")
     expect(ash.locator("dl")).to_contain_text(re.compile(f"Approved by ash on {WHEN}"))
 
-    # Sophia's queue still shows it: she approves Brawl, Strength and Alertness together.
+    # Sophia's queue still shows it: she approves Brawl, Strength and Alertness together,
+    # one choice per row and one POST.
+    def decision(trait):
+        return page.get_by_role("group", name=f"Decision on Ada's {trait}")
+
     for trait in ("Brawl", "Strength", "Alertness"):
-        page.get_by_role("checkbox", name=f"Select Ada's {trait}").check()
-    page.get_by_role("button", name="Approve selected").click()
+        decision(trait).get_by_text("Approve", exact=True).click()
+    page.get_by_role("button", name="Save decisions").click()
     expect(flash(page)).to_have_text(
         re.compile(
             rf"^\s*2 approved; Ada's Alertness: This XP request was already approved by ash on "
@@ -100,12 +104,14 @@ def test_a_batch_decision_reports_what_another_storyteller_decided_first(page, n
     expect(rows.nth(0)).to_contain_text("Wits")
 
     # Denying needs a reason, which the player reads.
-    page.get_by_role("checkbox", name="Select Ada's Wits").check()
-    page.get_by_role("button", name="Deny selected (refund)").click()
-    expect(flash(page)).to_have_text("Give a reason to deny: the player reads it. Nothing changed.")
-    page.get_by_role("checkbox", name="Select Ada's Wits").check()
-    page.get_by_label("Reason (needed to deny; the player reads it)").fill(REASON)
-    page.get_by_role("button", name="Deny selected (refund)").click()
+    decision("Wits").get_by_text("Deny", exact=True).click()
+    page.get_by_role("button", name="Save decisions").click()
+    expect(flash(page)).to_have_text(
+        "Give a reason for each denial (1 without one): the player reads it. Nothing changed."
+    )
+    decision("Wits").get_by_text("Deny", exact=True).click()
+    decision("Wits").get_by_label("Reason if denied").fill(REASON)
+    page.get_by_role("button", name="Save decisions").click()
     expect(flash(page)).to_have_text("1 denied.")
     expect(page.get_by_text("Nothing waits for you.")).to_be_visible()
     screenshot(page, "st-queue-empty")

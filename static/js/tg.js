@@ -27,12 +27,14 @@ document.querySelectorAll(".dot-picker").forEach(function (fieldset) {
   fieldset.addEventListener("change", function () { tgPaintDots(fieldset); });
 });
 
-// "Select every request" in the storyteller's queue.
-var selectAll = document.getElementById("select-all");
-if (selectAll) {
-  selectAll.addEventListener("change", function () {
-    document.querySelectorAll(".request-box").forEach(function (box) {
-      box.checked = selectAll.checked;
+// "Mark all Approve" in the storyteller's queue: every row that can be approved is set
+// to Approve (still nothing is decided until "Save decisions").
+var approveAll = document.getElementById("approve-all");
+if (approveAll) {
+  approveAll.classList.remove("d-none");
+  approveAll.addEventListener("click", function () {
+    document.querySelectorAll(".decision-approve").forEach(function (radio) {
+      radio.checked = true;
     });
   });
 }
