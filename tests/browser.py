@@ -263,3 +263,17 @@ def describe_violations(url: str, violations: list[dict]) -> str:
             lines.append(f"    {target}: {summary.replace(':; ', ': ')}")
         lines.append(f"    see {violation['helpUrl']}")
     return "\n".join(lines)
+
+
+def count_loads(page: Page):
+    """Start counting the documents the tab loads (a link followed, a form posted and its
+    redirect: one each); the returned function gives the count so far, once the last
+    load has finished. The issue-17 flows are judged by this number."""
+    loads: list[str] = []
+    page.on("load", lambda loaded: loads.append(loaded.url))
+
+    def count() -> int:
+        page.wait_for_load_state("load")
+        return len(loads)
+
+    return count

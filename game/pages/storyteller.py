@@ -576,7 +576,9 @@ class AwardLine:
 
 @login_required
 def scene_award(request, pk):
-    """Default amount, per-participant overrides, a preview, then one award."""
+    """Default amount and per-participant overrides, their result ("Gets") shown live by
+    the page's script or by "Show what each gets" without it, then one award of exactly
+    what was shown."""
     user = request.user
     scene = _scene_for(user, pk)
     maximum: int = settings.TG_MAX_SCENE_XP
@@ -608,9 +610,18 @@ def scene_award(request, pk):
         plan.append(AwardLine(character, override, amount if active and not own else 0, note))
     for error in errors:
         messages.error(request, error)
-    if request.method == "POST" and data.get("confirm") and errors:
-        messages.error(request, "Nothing was awarded: correct the amounts and preview again.")
-    elif request.method == "POST" and data.get("confirm"):
+    confirming = request.method == "POST" and data.get("confirm")
+    if confirming and errors:
+        messages.error(request, "Nothing was awarded: correct the amounts and award again.")
+    elif confirming and (changed := _not_as_shown(data, plan)):
+        # The page showed other amounts (its script, or the server when it was drawn):
+        # award nothing, show the plan these choices give, and let it be confirmed.
+        messages.warning(
+            request,
+            f"The XP shown was not what these choices give ({', '.join(changed)}). "
+            "Nothing was awarded: check the “Gets” column and award again.",
+        )
+    elif confirming:
         if not scene.finished:
             messages.error(request, f"“{scene}” is not finished yet.")
             return redirect("st-scene-award", pk=scene.pk)
@@ -633,11 +644,27 @@ def scene_award(request, pk):
             "scene": scene,
             "plan": plan,
             "default": default,
+            "total": sum(row.amount for row in plan),
             "choices": range(0, maximum + 1),
-            # A refused plan is not offered for awarding: it is corrected and previewed.
-            "previewing": request.method == "POST" and not errors,
         },
     )
+
+
+def _not_as_shown(data, plan: list[AwardLine]) -> list[str]:
+    """The participants whose amount differs from the ``gets_<id>`` the page showed
+    (missing counts as different), when the page sent any; ``[]`` when it sent none (a
+    client that posts only the choices gets what they give)."""
+    if not any(key.startswith("gets_") for key in data):
+        return []
+    changed = []
+    for row in plan:
+        shown = str(data.get(f"gets_{row.character.pk}", "")).strip()
+        if (
+            not (shown.isascii() and shown.isdigit() and len(shown) <= 3)
+            or int(shown) != row.amount
+        ):
+            changed.append(f"{row.character.name} gets {row.amount}")
+    return changed
 
 
 def _xp_amount(value, label: str, maximum: int, errors: list[str], *, fallback: int) -> int:

@@ -16,7 +16,7 @@ from characters.models import Human
 from game.models import LedgerKind, Scene, SpendStatus, XPLedgerEntry, XPSpendingRequest
 from game.operations import lifecycle
 from game.tests.browser_world import build_showcase, storyteller_world
-from tests.browser import DESKTOP, assert_accessible, flash, login, screenshot
+from tests.browser import DESKTOP, assert_accessible, count_loads, flash, login, screenshot
 from tests.support import ledger_sum
 
 pytestmark = pytest.mark.browser
@@ -173,23 +173,24 @@ def test_a_storyteller_runs_a_scene_and_awards_xp_with_an_override(page):
     expect(scene_row).to_contain_text("2 participant(s)")
     screenshot(page, "st-scenes")
     assert_accessible(page)
-    scene_row.get_by_role("button", name="Finish").click()
+    # From the list: finish and award, two page loads (the finish, the award).
+    loads = count_loads(page)
+    scene_row.get_by_role("button", name="Finish & award").click()
 
     expect(page.get_by_role("heading", name="Award XP: Elysium")).to_be_visible()
     expect(flash(page)).to_have_text("“Elysium” is finished: its XP can be awarded.")
-    expect(page.get_by_role("button", name="Award this XP")).to_have_count(0)  # preview first
+    expect(page.get_by_role("button", name="Show what each gets")).to_be_hidden()  # live
     screenshot(page, "st-award")
     assert_accessible(page)
     page.get_by_label("XP for everyone").select_option("2")
     page.get_by_label("XP for Bea").select_option("4")
-    page.get_by_role("button", name="Preview", exact=True).click()
 
     gets = page.locator("tbody tr")
     expect(gets.filter(has_text="Ada").locator("td").last).to_have_text("2 XP")
     expect(gets.filter(has_text="Bea").locator("td").last).to_have_text("4 XP")
-    expect(page.get_by_label("XP for Bea")).to_have_value("4")  # the choice survives
+    expect(page.locator("#award-total")).to_have_text("6")
     screenshot(page, "st-award-preview")
-    assert Scene.objects.get(name="Elysium").xp_given is False  # a preview awards nothing
+    assert Scene.objects.get(name="Elysium").xp_given is False  # nothing awarded yet
     page.get_by_role("button", name="Award this XP").click()
 
     expect(page.get_by_role("heading", name="Elysium: XP awarded")).to_be_visible()
@@ -200,6 +201,7 @@ def test_a_storyteller_runs_a_scene_and_awards_xp_with_an_override(page):
     expect(page.get_by_role("button")).to_have_text(["Sign out"])  # read-only now
     screenshot(page, "st-award-result")
     assert_accessible(page)
+    assert loads() == 2
 
     scene = Scene.objects.get(name="Elysium")
     assert (scene.finished, scene.xp_given, scene.xp_awarded_by) == (True, True, world.head)
@@ -215,43 +217,48 @@ def finished_scene(world) -> Scene:
     return scene
 
 
-def preview(page: Page, scene: Scene, **overrides) -> None:
+def choose(page: Page, scene: Scene, **overrides) -> None:
     page.goto(reverse("st-scene-award", args=[scene.pk]))
     page.get_by_label("XP for everyone").select_option("2")
     for name, amount in overrides.items():
         page.get_by_label(f"XP for {name}").select_option(amount)
-    page.get_by_role("button", name="Preview", exact=True).click()
-    expect(page.get_by_text("The column “Gets” is what each character receives.")).to_be_visible()
 
 
-def test_a_plan_changed_after_its_preview_must_be_previewed_again(page):
+def test_gets_follows_the_choices_and_the_award_is_what_it_showed(page):
     world = storyteller_world()
     scene = finished_scene(world)
     login(page, world.head)
-    preview(page, scene, Bea="4")
+    choose(page, scene, Bea="4")
+    page.get_by_label("XP for Bea").select_option("1")  # second thoughts
+    row = page.locator("tbody tr").filter(has_text="Bea")
+    expect(row.locator("td").last).to_have_text("1 XP")
+    page.get_by_label("XP for Bea").select_option("")  # as everyone again
+    expect(row.locator("td").last).to_have_text("2 XP")
+    expect(page.locator("#award-total")).to_have_text("4")
 
-    page.get_by_label("XP for Bea").select_option("1")  # second thoughts, not previewed
-
-    award = page.locator("#award-confirm-button")
-    expect(award).to_be_disabled()
-    expect(award).to_have_text("Preview again to award")
-    page.get_by_role("button", name="Preview", exact=True).click()
-    expect(page.locator("tbody tr").filter(has_text="Bea").locator("td").last).to_have_text("1 XP")
     page.get_by_role("button", name="Award this XP").click()
-    expect(flash(page)).to_have_text("Awarded 3 XP to 2 character(s).")
+
+    expect(flash(page)).to_have_text("Awarded 4 XP to 2 character(s).")
+    awards = XPLedgerEntry.objects.filter(scene=scene, kind=LedgerKind.AWARD)
+    assert sorted(awards.values_list("character__name", "amount")) == [("Ada", 2), ("Bea", 2)]
 
 
-def test_without_javascript_the_award_is_the_plan_as_previewed(new_context):
-    """No script, no disabled button: what is awarded is what the preview said."""
+def test_without_javascript_a_changed_plan_is_shown_before_it_is_awarded(new_context):
+    """No script: "Gets" is what the server drew. Changing a choice and pressing Award
+    awards nothing and shows the plan the choices give; pressing Award then awards it."""
     world = storyteller_world()
     scene = finished_scene(world)
     page = new_context(viewport=DESKTOP, java_script_enabled=False).new_page()
     login(page, world.head)
-    preview(page, scene, Bea="4")
+    choose(page, scene, Bea="4")  # not shown yet: the page still says 1 and 1
 
-    page.get_by_label("XP for Bea").select_option("1")  # changed, not previewed
     page.get_by_role("button", name="Award this XP").click()
 
+    expect(flash(page)).to_contain_text("Nothing was awarded")
+    assert not XPLedgerEntry.objects.filter(scene=scene).exists()
+    row = page.locator("tbody tr").filter(has_text="Bea")
+    expect(row.locator("td").last).to_have_text("4 XP")
+    page.get_by_role("button", name="Award this XP").click()
     expect(flash(page)).to_have_text("Awarded 6 XP to 2 character(s).")
     awards = XPLedgerEntry.objects.filter(scene=scene, kind=LedgerKind.AWARD)
     assert sorted(awards.values_list("character__name", "amount")) == [("Ada", 2), ("Bea", 4)]
@@ -270,6 +277,7 @@ def test_screenshots_of_the_storyteller_pages(page):
     page.goto(reverse("st-scene-award", args=[world.scene.pk]))
     page.get_by_label("XP for everyone").select_option("2")
     page.get_by_label("XP for Cal Okafor").select_option("3")
-    page.get_by_role("button", name="Preview", exact=True).click()
-    expect(page.get_by_role("button", name="Award this XP")).to_be_visible()
+    expect(page.locator("tbody tr").filter(has_text="Cal Okafor").locator("td").last).to_have_text(
+        "3 XP"
+    )
     screenshot(page, "readme-award")

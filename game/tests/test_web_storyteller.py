@@ -498,11 +498,57 @@ def test_an_amount_outside_the_offered_range_is_named_and_nothing_is_awarded(cli
         label = "XP for everyone" if "xp_" not in str(form) else "Ada"
         assert messages_of(response) == [
             f"{label}: “{shown}” is not a whole number of XP from 0 to {maximum}.",
-            "Nothing was awarded: correct the amounts and preview again.",
+            "Nothing was awarded: correct the amounts and award again.",
         ]
-        assert "Award this XP" not in text(response)  # a refused plan is not offered
+        # The page offers the plan it shows, each amount one of its own choices.
+        assert [row.amount for row in response.context["plan"]] == [1]
     assert XPLedgerEntry.objects.filter(scene=world.scene).count() == 0
     assert Human.objects.get(pk=ada).xp == 18
+
+
+def test_the_award_records_exactly_what_the_page_showed(client, world):
+    """One POST from the page awards; if the amounts it showed (``gets_<id>``, kept by
+    its script or drawn by the server) are not what the choices give now — here Bea
+    left play after the page was drawn — nothing is awarded and the new plan is shown."""
+    bea = Human.objects.create(
+        name="Bea", owner=world.users["member"], chronicle=world.chronicle, status="App"
+    )
+    world.scene.participants.add(bea)
+    head = login(client, world, "head")
+    url = reverse("st-scene-award", args=[world.scene.pk])
+    drawn = head.get(url)
+    assert [(r.character.name, r.amount) for r in drawn.context["plan"]] == [("Ada", 1), ("Bea", 1)]
+    Human.objects.filter(pk=bea.pk).update(status="Ret")  # meanwhile
+    shown = {"default": "2", f"xp_{bea.pk}": "3", f"gets_{world.approved.pk}": "2"}
+    shown[f"gets_{bea.pk}"] = "3"
+
+    refused = head.post(url, {**shown, "confirm": "1"})
+
+    assert messages_of(refused) == [
+        "The XP shown was not what these choices give (Bea gets 0). Nothing was awarded: "
+        "check the “Gets” column and award again."
+    ]
+    assert [(r.character.name, r.amount) for r in refused.context["plan"]] == [
+        ("Ada", 2),
+        ("Bea", 0),
+    ]
+    assert XPLedgerEntry.objects.filter(scene=world.scene).count() == 0
+
+    shown[f"gets_{bea.pk}"] = "0"
+    done = head.post(url, {**shown, "confirm": "1"}, follow=True)
+    assert messages_of(done) == ["Awarded 2 XP to 1 character(s)."]
+    assert Human.objects.get(pk=world.approved.pk).xp == 20
+
+
+@pytest.mark.parametrize("shown", ["", "two", "-2", "9" * 50])
+def test_an_unreadable_shown_amount_awards_nothing(client, world, shown):
+    head = login(client, world, "head")
+    url = reverse("st-scene-award", args=[world.scene.pk])
+    form = {"default": "2", f"gets_{world.approved.pk}": shown, "confirm": "1"}
+    answer = head.post(url, form)
+    assert answer.status_code == 200
+    assert "Nothing was awarded" in messages_of(answer)[0]
+    assert XPLedgerEntry.objects.filter(scene=world.scene).count() == 0
 
 
 def test_a_second_storyteller_awarding_the_same_scene_is_told_who_did(client, world):

@@ -39,14 +39,26 @@ if (approveAll) {
   });
 }
 
-// The award page: once the plan changes after its preview, preview it again before
-// awarding (without this file, awarding sends the plan as it was previewed).
+// The award page: "Gets" follows the choices as they change — the override, else the
+// amount for everyone, 0 where the page says the character gets none — and so do the
+// hidden copies that "Award this XP" sends, which the server checks against its own sum.
+// Without this file, "Show what each gets" asks the server.
 var awardPlan = document.getElementById("award-plan");
-var awardButton = document.getElementById("award-confirm-button");
-if (awardPlan && awardButton) {
+if (awardPlan) {
+  var showButton = document.getElementById("award-show");
+  if (showButton) { showButton.classList.add("d-none"); }
   awardPlan.addEventListener("change", function () {
-    awardButton.disabled = true;
-    awardButton.textContent = "Preview again to award";
+    var everyone = Number(document.getElementById("default").value);
+    var total = 0;
+    awardPlan.querySelectorAll(".award-row").forEach(function (row) {
+      var override = row.querySelector(".award-override").value;
+      var gets = row.dataset.blocked ? 0 : (override === "" ? everyone : Number(override));
+      row.querySelector(".award-gets").textContent = String(gets);
+      row.querySelector(".award-shown").value = String(gets);
+      total += gets;
+    });
+    var totalOutput = document.getElementById("award-total");
+    if (totalOutput) { totalOutput.textContent = String(total); }
   });
 }
 
