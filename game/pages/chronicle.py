@@ -75,6 +75,22 @@ def report(request, pk):
             "report": figures,
             "awarded_chart": awarded_chart,
             "spent_chart": spent_chart,
+            # Each month's figure with its month's name: on a phone the table's rows
+            # are stacked and every figure carries its label.
+            "month_rows": [
+                (
+                    row,
+                    [
+                        (m.strftime("%b %Y"), xp)
+                        for m, xp in zip(figures.months, row.per_month, strict=True)
+                    ],
+                )
+                for row in figures.characters
+            ],
+            "month_totals": [
+                (m.strftime("%b %Y"), xp)
+                for m, xp in zip(figures.months, figures.month_totals, strict=True)
+            ],
         },
     )
 
