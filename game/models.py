@@ -287,6 +287,13 @@ class XPSpendingRequest(models.Model):
         related_name="decided_xp_requests",
     )
     note = models.TextField(blank=True)
+    player_note = models.CharField(
+        max_length=500,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Why the player wants the dot, for the storytellers (optional).",
+    )
     price_set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

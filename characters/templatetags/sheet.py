@@ -7,14 +7,17 @@ register = template.Library()
 
 
 @register.inclusion_tag("includes/dots.html")
-def dots(value, maximum, label="", new=None):
-    """``Strength ●●●○○○○○○○`` with "Strength 3 of 10" for screen readers.
+def dots(value, maximum, label="", new=None, full=False):
+    """``Strength ●●●○○`` with "Strength 3 of 10" for screen readers.
 
-    ``new`` marks the dot a request would add (current → new).
+    ``new`` marks the dot a request would add (current → new). As on the paper sheet, 5
+    dots are drawn unless the rating (or the one asked for) is above 5 or ``full`` is
+    set (willpower's 10); then every dot up to ``maximum``.
     """
     value = value or 0
+    drawn = maximum if full or max(value, new or 0) > 5 else min(5, maximum)
     marks = []
-    for n in range(1, maximum + 1):
+    for n in range(1, drawn + 1):
         if n <= value:
             marks.append("filled")
         elif new is not None and n <= new:

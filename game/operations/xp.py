@@ -72,6 +72,7 @@ def _max_length(model, name: str) -> int:
 
 NOTE_LENGTH = _max_length(XPLedgerEntry, "note")
 DISPLAY_LENGTH = _max_length(XPSpendingRequest, "trait_display")
+PLAYER_NOTE_LENGTH = _max_length(XPSpendingRequest, "player_note")
 LEFT_PLAY_REASON: dict[str, str] = {
     Status.RETIRED: "Denied automatically: the character retired; cost refunded.",
     Status.DECEASED: "Denied automatically: the character died; cost refunded.",
@@ -212,8 +213,10 @@ def spend_xp(
     category: str | None = None,
     new_value: int | None = None,
     price_set_by=None,
+    player_note: str = "",
 ) -> XPSpendingRequest:
     """Take the price of one dot now and open a Pending request to raise ``trait_name``.
+    ``player_note`` (optional, at most 500 characters) tells the storytellers why.
 
     tg computes the price (``game.operations.costs``). ``cost`` may be passed: equal to tg's
     price it changes nothing; another price needs ``price_set_by``, a storyteller of the
@@ -230,6 +233,7 @@ def spend_xp(
             )
         display = spec.label if trait_display is None else trait_display
         _text(display, "trait name", DISPLAY_LENGTH, required=True)
+        player_note = _text(player_note, "note", PLAYER_NOTE_LENGTH).strip()
         if cost is not None and (not _whole(cost) or cost <= 0):
             raise _fail(
                 f"The XP cost must be a positive whole number, not {cost!r}.",
@@ -311,6 +315,7 @@ def spend_xp(
                 new_value=target,
                 cost=cost,
                 price_set_by=agreed_by,
+                player_note=player_note,
             )
             XPLedgerEntry.objects.create(
                 character_id=character.pk,

@@ -107,6 +107,7 @@ class SpendOption:
     new: int | None = None  # None at the maximum, as are price and short
     price: int | None = None
     short: int | None = None
+    left: int | None = None  # the XP after this dot, when affordable
 
     @property
     def at_max(self) -> bool:
@@ -125,7 +126,8 @@ def _spend_options(character) -> list[SpendOption]:
             continue
         price = trait_cost(spec.name, rating)
         short = max(0, price - character.xp)
-        options.append(SpendOption(spec, rating, request, rating + 1, price, short))
+        left = None if short else character.xp - price
+        options.append(SpendOption(spec, rating, request, rating + 1, price, short, left))
     return options
 
 
@@ -136,7 +138,11 @@ def spend(request, pk):
     if request.method == "POST":
         trait = request.POST.get("trait", "")
         try:
-            request_ = xp.spend_xp(character=character, trait_name=trait)
+            request_ = xp.spend_xp(
+                character=character,
+                trait_name=trait,
+                player_note=request.POST.get("note", ""),
+            )
         except ValidationError as error:
             if error.code == "already_pending":
                 messages.info(request, error_text(error))
@@ -176,7 +182,17 @@ def spend(request, pk):
         ("Abilities", [o for o in options if o.spec.category == "ability"]),
         ("Willpower", [o for o in options if o.spec.category == "willpower"]),
     ]
-    return render(request, "game/spend.html", {"character": character, "groups": groups})
+    open_prices = [o.price for o in options if o.price is not None and not o.pending]
+    return render(
+        request,
+        "game/spend.html",
+        {
+            "character": character,
+            "groups": groups,
+            "affordable": any(o.price is not None and not o.short for o in options),
+            "cheapest": min(open_prices, default=None),
+        },
+    )
 
 
 @login_required

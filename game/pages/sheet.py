@@ -87,11 +87,39 @@ def edit(request, pk):
     return render(request, "characters/edit.html", context)
 
 
-def _trait_rows(character, specs):
+def _trait_rows(character, specs, pending: dict[str, int] | None = None):
+    """``[(group, [(spec, rating, pending new rating or None), ...]), ...]``."""
+    pending = pending or {}
     groups: dict[str, list] = {}
     for spec in specs:
-        groups.setdefault(spec.group, []).append((spec, getattr(character, spec.name)))
+        row = (spec, getattr(character, spec.name), pending.get(spec.name))
+        groups.setdefault(spec.group, []).append(row)
     return [(group.capitalize(), rows) for group, rows in groups.items()]
+
+
+# Status moves that take a character out of play: offered at the foot of the sheet, not
+# beside its name.
+LEAVING_PLAY = (Status.RETIRED, Status.DECEASED)
+
+
+def history_rows(changes) -> list[list]:
+    """The sheet's history, newest first, with the changes one person saved at one
+    moment (a whole sheet filled in at creation) as one entry: a list of changes."""
+    rows: list[list] = []
+    for change in changes:
+        last = rows[-1][-1] if rows else None
+        same_save = (
+            last is not None
+            and change.field != "status"
+            and last.field != "status"
+            and change.changed_by_id == last.changed_by_id
+            and abs((last.changed_at - change.changed_at).total_seconds()) < 1
+        )
+        if same_save:
+            rows[-1].append(change)
+        else:
+            rows.append([change])
+    return rows
 
 
 @login_required
@@ -104,13 +132,16 @@ def sheet(request, pk):
     )[0]
     moves = permissions.status_moves(request.user, character)
     actions = [(status, *_action(character, status)) for status in Status.values if status in moves]
+    pending = list(character.xp_requests.filter(status=SpendStatus.PENDING).order_by("created_at"))
+    raising = {request.trait_name: request.new_value for request in pending}
     context = {
         "character": character,
-        "attributes": _trait_rows(character, ATTRIBUTES),
-        "abilities": _trait_rows(character, ABILITIES),
+        "attributes": _trait_rows(character, ATTRIBUTES, raising),
+        "abilities": _trait_rows(character, ABILITIES, raising),
         "willpower": WILLPOWER,
+        "willpower_raise": raising.get("willpower"),
         "figures": figures,
-        "pending": character.xp_requests.filter(status=SpendStatus.PENDING).order_by("created_at"),
+        "pending": pending,
         "recent": XPLedgerEntry.objects.filter(character=character)
         .select_related("scene", "spend_request", "created_by")
         .order_by("-created_at", "-pk")[:5],
@@ -119,10 +150,13 @@ def sheet(request, pk):
         "may_restore_willpower": permissions.may_restore_willpower(request.user, character),
         # A refused XP adjustment's input, shown once more (game.pages.storyteller.adjust).
         "adjustment": request.session.pop(ADJUSTMENT_KEPT.format(character.pk), None) or {},
-        "history": CharacterChange.objects.filter(character=character)
-        .select_related("changed_by")
-        .order_by("-changed_at", "-pk")[:20],
-        "actions": actions,
+        "history": history_rows(
+            CharacterChange.objects.filter(character=character)
+            .select_related("changed_by")
+            .order_by("-changed_at", "-pk")[:200]
+        )[:20],
+        "actions": [a for a in actions if a[0] not in LEAVING_PLAY],
+        "leaving": [a for a in actions if a[0] in LEAVING_PLAY],
         "summary": creation_summary(character)
         if character.status in (Status.UNFINISHED, Status.SUBMITTED)
         else None,

@@ -219,8 +219,9 @@ def _decide_rows(request, *, target: str):
     ``deny`` or empty (left pending); a denial's reason is its row's ``reason-<id>``, or
     the shared ``reason``. A denial without a reason changes nothing at all."""
     shared = request.POST.get("reason", "").strip()
-    approve, deny = [], {}
-    unreasoned = 0
+    approve: list[int] = []
+    deny: dict[int, str] = {}
+    unreasoned = too_long = 0
     for key, value in request.POST.items():
         if not key.startswith("decision-"):
             continue
@@ -231,10 +232,10 @@ def _decide_rows(request, *, target: str):
             approve.append(pk)
             continue
         reason = request.POST.get(f"reason-{pk}", "").strip() or shared
-        if not reason:
-            unreasoned += 1
-        deny[pk] = reason[:REASON_LENGTH] if len(reason) <= REASON_LENGTH else None
-    if any(reason is None for reason in deny.values()):
+        unreasoned += not reason
+        too_long += len(reason) > REASON_LENGTH
+        deny[pk] = reason
+    if too_long:
         messages.error(
             request, f"A reason is at most {REASON_LENGTH} characters long. Nothing changed."
         )

@@ -71,16 +71,16 @@ def table(response) -> list[dict]:
 
     return [
         {
-            "when": " ".join(text(r'<td class="when">(.*?)</td>', row).split()),
+            "when": " ".join(text(r'<td class="when"[^>]*>(.*?)</td>', row).split()),
             "kind": text(r'class="[^"]*\bkind">(.*?)</span>', row),
-            "character": text(r'<td class="character">(.*?)</td>', row),
+            "character": text(r'<td class="character"[^>]*>(.*?)</td>', row),
             "by": text(r'<span class="who">(.*?)</span>', row),
             "what": text(r'<span class="what">(.*?)</span>', row),
-            "xp": text(r'<td class="text-end xp">(.*?)</td>', row),
+            "xp": text(r'<td class="text-end xp"[^>]*>(.*?)</td>', row),
             "note": text(r'<div class="note small">“(.*?)”</div>', row),
         }
         for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
-        if '<td class="when">' in row
+        if '<td class="when"' in row
     ]
 
 

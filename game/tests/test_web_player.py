@@ -47,19 +47,75 @@ def test_the_spend_page_prices_every_trait_and_shows_the_open_request(pat, world
 
     text = page(response)
     assert "Ada has <strong>18 XP</strong>" in text
-    assert 'aria-label="Raise Strength to 2 for 4 XP"' in text
-    assert 'aria-label="Raise Alertness to 1 for 3 XP"' in text
-    assert 'aria-label="Raise Willpower to 4 for 3 XP"' in text
-    assert "more XP" not in text  # everything else is affordable
+    assert 'aria-label="Spend 4 XP: Strength 1 → 2, 14 XP left"' in text
+    assert 'aria-label="Spend 3 XP: Alertness 0 → 1, 15 XP left"' in text
+    assert 'aria-label="Spend 3 XP: Willpower 3 → 4, 15 XP left"' in text
+    assert "needs" not in text  # everything else is affordable
     assert "pending: 1 → 2, 2 XP" in text  # Brawl already has a request
-    assert 'aria-label="Raise Brawl' not in text
+    assert ": Brawl" not in text
 
 
 def test_a_trait_beyond_the_pool_says_how_much_is_missing(pat, world):
     Human.objects.filter(pk=world.approved.pk).update(strength=5)  # 20 XP for the next
     text = page(pat.get(reverse("xp-spend", args=[world.approved.pk])))
-    assert "needs 2 more XP" in text
-    assert "disabled" in text and "5 → 6 · 20 XP</button>" in text  # the next dot, too
+    assert "5 → 6 · 20 XP · needs 2 more" in text  # the next dot, and what is missing
+    assert 'value="strength"' not in text  # no button to press for it
+
+
+def test_a_spend_with_a_note_for_the_storyteller_takes_one_post(pat, world, client):
+    response = pat.post(
+        reverse("xp-spend", args=[world.approved.pk]),
+        {"trait": "alertness", "note": "  Trained with Marcus all winter.  "},
+        follow=True,
+    )
+    assert messages_of(response) == [
+        "Requested Alertness 0 → 1 for 3 XP; 15 XP left. A storyteller will decide."
+    ]
+    asked = XPSpendingRequest.objects.get(character=world.approved, trait_name="alertness")
+    assert asked.player_note == "Trained with Marcus all winter."
+    client.force_login(world.users["head"])
+    queue = page(client.get(reverse("st-queue")))
+    assert "“Trained with Marcus all winter.”" in queue
+    request_page = page(client.get(reverse("st-request", args=[asked.pk])))
+    assert "Why, says the player" in request_page
+
+
+def test_a_too_long_note_is_refused_and_spends_nothing(pat, world):
+    before = Human.objects.get(pk=world.approved.pk).xp
+    response = pat.post(
+        reverse("xp-spend", args=[world.approved.pk]),
+        {"trait": "alertness", "note": "n" * 501},
+        follow=True,
+    )
+    assert messages_of(response) == ["The note is 501 characters long; at most 500 are kept."]
+    assert Human.objects.get(pk=world.approved.pk).xp == before
+    assert not XPSpendingRequest.objects.filter(trait_name="alertness").exists()
+
+
+def test_with_nothing_affordable_the_page_says_where_xp_comes_from(pat, world):
+    zed = Human.objects.create(
+        name="Zed", owner=world.users["owner"], chronicle=world.chronicle, status="App", xp=0
+    )
+    text = page(pat.get(reverse("xp-spend", args=[zed.pk])))
+    assert "<strong>Zed has 0 XP</strong>; the cheapest next dot costs 3 XP." in text
+    assert "XP comes from scenes" in text
+    assert "<details>" in text  # the prices, folded away
+    assert "<button" not in text.split('id="spend-form"')[1].split("</form>")[0]
+
+
+def test_the_dashboard_card_spends_in_two_page_loads(pat, world):
+    dashboard = page(pat.get(reverse("dashboard")))  # 1
+    spend_url = reverse("xp-spend", args=[world.approved.pk])
+    assert f'href="{spend_url}" aria-label="Spend Ada\'s XP"' in dashboard
+    done = pat.post(spend_url, {"trait": "wits"}, follow=True)  # 2
+    assert done.redirect_chain == [(world.approved.get_absolute_url(), 302)]
+    assert XPSpendingRequest.objects.filter(trait_name="wits", status="Pending").count() == 1
+
+
+def test_pending_raises_are_marked_on_the_sheets_dots(pat, world):
+    text = page(pat.get(world.approved.get_absolute_url()))
+    assert "(pending: 1 → 2)" in text  # Brawl's request, for screen readers
+    assert 'aria-label="Brawl 1 → 2 of 10"' in text  # the requested dot drawn as new
 
 
 def test_the_confirm_step_shows_the_balance_after(pat, world):
