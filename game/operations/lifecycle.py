@@ -99,6 +99,15 @@ def describe_move(old: str, new: str) -> str:
     return VERBS.get((Status(old), Status(new)), f"moved to {Status(new).label}")
 
 
+def save_and_submit(*, form, by) -> Character:
+    """Save the player's edit and submit the character for approval, in one transaction:
+    a refused submission saves nothing either."""
+    with transaction.atomic():
+        character = save_sheet(form=form, by=by)
+        change_status(character_id=character.pk, status=Status.SUBMITTED, by=by)
+    return character
+
+
 def save_sheet(*, form, by) -> Character:
     """Save the player's edit of an Unfinished character from a validated form."""
     from game.permissions import is_signed_in

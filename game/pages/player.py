@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -379,8 +380,8 @@ def invitation(request, token):
             )
             if joined:
                 messages.success(request, f"Welcome to {chronicle}!")
-            else:
-                messages.info(request, f"You already belong to {chronicle}.")
+                return _create_a_character_in(chronicle)
+            messages.info(request, f"You already belong to {chronicle}.")
             return redirect("chronicle", pk=chronicle.pk)
         return render(request, "game/invitation_join.html", {"invitation": invitation})
     form = SignupForm(request.POST or None)
@@ -399,8 +400,13 @@ def invitation(request, token):
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to {chronicle}, {user.get_username()}!")
             messages.info(request, link_sent(address))
-            return redirect("chronicle", pk=chronicle.pk)
+            return _create_a_character_in(chronicle)
     return render(request, "game/invitation_signup.html", {"invitation": invitation, "form": form})
+
+
+def _create_a_character_in(chronicle):
+    """Where a new member goes next: the new-character page, their chronicle chosen."""
+    return redirect(f"{reverse('character-create')}?chronicle={chronicle.pk}")
 
 
 @login_required

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from characters.models import CharacterChange, Human, Status
 from characters.summary import creation_summary
 from characters.traits import ABILITIES, ATTRIBUTES, WILLPOWER
+from core.ids import parse_id
 from game import permissions
 from game.models import SpendStatus, XPLedgerEntry
 from game.operations import lifecycle
@@ -47,7 +48,11 @@ def create(request):
     if not chronicles.exists():
         messages.info(request, "Join a chronicle first: ask its storyteller for an invitation.")
         return redirect("dashboard")
-    initial = {"chronicle": request.GET.get("chronicle")}
+    asked = parse_id(request.GET.get("chronicle"))
+    chosen = chronicles.filter(pk=asked).first() if asked else None
+    if chosen is None and len(chronicles) == 1:
+        chosen = chronicles[0]
+    initial = {"chronicle": chosen.pk if chosen else None}
     form = NewCharacterForm(request.POST or None, chronicles=chronicles, initial=initial)
     if request.method == "POST" and form.is_valid():
         character = create_character(
@@ -58,7 +63,7 @@ def create(request):
         )
         messages.success(request, f"{character} was created. Fill in the dots, then submit it.")
         return redirect("character-edit", pk=character.pk)
-    return render(request, "characters/create.html", {"form": form})
+    return render(request, "characters/create.html", {"form": form, "chosen": chosen})
 
 
 @login_required
@@ -73,12 +78,23 @@ def edit(request, pk):
         return redirect(character)
     form = SheetForm(request.POST or None, instance=character)
     if request.method == "POST" and form.is_valid():
+        submitting = request.POST.get("then") == "submit"
         try:
-            lifecycle.save_sheet(form=form, by=request.user)
-        except ValidationError as error:
-            form.add_error(None, error)
+            if submitting:
+                lifecycle.save_and_submit(form=form, by=request.user)
+            else:
+                lifecycle.save_sheet(form=form, by=request.user)
+        except (ValidationError, PermissionDenied) as error:
+            form.add_error(None, error_text(error))
         else:
-            messages.success(request, f"{character}'s sheet was saved.")
+            if submitting:
+                messages.success(
+                    request,
+                    f"{character}'s sheet was saved and submitted: a storyteller of "
+                    f"{character.chronicle} will approve it or send it back with a note.",
+                )
+            else:
+                messages.success(request, f"{character}'s sheet was saved.")
             return redirect(character)
     context = {"character": character, "form": form, "summary": creation_summary(character)}
     if form.is_bound and form.is_valid():

@@ -86,3 +86,40 @@ def test_every_page_fits_a_phone_and_shows_its_key_values(phone_page):
             assert_fits_the_screen(page, page.locator('#audit td[data-label="XP"]').first)
         elif name == "report":
             assert_fits_the_screen(page, page.locator("#awards-by-scene td[data-label='XP']").first)
+
+
+def test_from_invitation_link_to_a_submitted_character_in_four_page_loads(phone_page):
+    """Issue 17's first flow on a phone: the link, the account, the character's name,
+    the dots with their live count and one "Save and submit"."""
+    from characters.models import Human
+    from game.tests.browser_world import player_world
+    from tests.browser import count_loads, flash
+
+    page = phone_page
+    world = player_world()
+    loads = count_loads(page)
+    page.goto(world.invitation.get_absolute_url())  # 1
+    page.get_by_label("Username").fill("nadia")
+    page.get_by_label("E-mail address").fill("nadia@example.test")
+    page.get_by_label("Password", exact=True).fill("a long enough pass phrase")
+    page.get_by_label("Password confirmation").fill("a long enough pass phrase")
+    page.get_by_role("button", name="Create the account and join").click()  # 2
+    expect(
+        page.get_by_role("heading", name="Create your character for Chicago by Night")
+    ).to_be_visible()
+    page.get_by_label("Name").fill("Nadia Petrova")
+    page.get_by_role("button", name="Create").click()  # 3
+    summary = page.locator("section", has=page.get_by_role("heading", name="Creation summary"))
+    expect(summary).to_contain_text("Attributes: 0/0/0 — 13 dot(s) below the guideline (6/4/3).")
+    for trait, rating in {"Strength": 3, "Dexterity": 3, "Stamina": 3, "Charisma": 2}.items():
+        page.get_by_role("radio", name=f"{trait} {rating} of 10").click()
+    expect(summary).to_contain_text("Attributes: 6/1/0 — 6 dot(s) below the guideline (6/4/3).")
+    assert_fits_the_screen(page, page.get_by_role("button", name="Save and submit for approval"))
+    screenshot(page, "phone-character-edit-live")
+    page.get_by_role("button", name="Save and submit for approval").click()  # 4
+
+    expect(flash(page)).to_contain_text("Nadia Petrova's sheet was saved and submitted")
+    expect(page.locator("main .badge").first).to_have_text("Submitted")
+    assert loads() == 4
+    nadia = Human.objects.get(name="Nadia Petrova")
+    assert (nadia.status, nadia.strength, nadia.charisma) == ("Sub", 3, 2)

@@ -249,6 +249,42 @@ def test_editing_saves_the_dots_and_the_summary_compares_with_the_guideline(pat,
     )
 
 
+def test_save_and_submit_is_one_step(pat, world):
+    una = Human.objects.get(pk=world.unfinished.pk)
+    url = reverse("character-edit", args=[una.pk])
+    response = pat.post(url, _sheet_data(una, strength=3, then="submit"), follow=True)
+    assert messages_of(response) == [
+        "Una's sheet was saved and submitted: a storyteller of Chicago by Night will "
+        "approve it or send it back with a note."
+    ]
+    una.refresh_from_db()
+    assert (una.strength, una.status) == (3, "Sub")
+
+
+def test_save_and_submit_on_a_stale_page_saves_nothing(pat, world):
+    una = Human.objects.get(pk=world.unfinished.pk)
+    url = reverse("character-edit", args=[una.pk])
+    stale = _sheet_data(una, strength=3, then="submit")
+    pat.post(url, _sheet_data(una, wits=2))  # another tab saved first
+    response = pat.post(url, stale)
+    assert response.status_code == 200
+    assert "since you opened it" in page(response)
+    una.refresh_from_db()
+    assert (una.strength, una.wits, una.status) == (1, 2, "Un")
+
+
+def test_after_joining_a_new_member_lands_on_the_new_character_page(client, world):
+    invitation = Invitation.objects.create(
+        chronicle=world.chronicle, created_by=world.users["head"]
+    )
+    client.force_login(world.users["outsider_player"])
+    response = client.post(invitation.get_absolute_url(), follow=True)
+    url = f"{reverse('character-create')}?chronicle={world.chronicle.pk}"
+    assert response.redirect_chain[-1][0] == url
+    assert "Create your character for Chicago by Night" in page(response)
+    assert response.context["form"].initial["chronicle"] == world.chronicle.pk
+
+
 def test_a_rating_out_of_range_is_an_inline_error_and_saves_nothing(pat, world):
     una = Human.objects.get(pk=world.unfinished.pk)
     response = pat.post(reverse("character-edit", args=[una.pk]), _sheet_data(una, strength=11))

@@ -89,3 +89,49 @@ if (navigator.share) {
     });
   });
 }
+
+// The creation summary counts dots as they are tapped, with the same words as the
+// server's (characters/summary.py): dots above the free first dot of each attribute,
+// per group, largest first, against the guideline (6/4/3 and 11/7/4).
+var summaryParts = document.querySelectorAll(".creation-summary .summary-part");
+var sheetForm = document.querySelector("form .dot-picker") ? document.querySelector(".dot-picker").form : null;
+if (summaryParts.length && sheetForm) {
+  var recountSummary = function () {
+    summaryParts.forEach(function (part) {
+      var kind = part.dataset.kind;
+      var category = kind === "Attributes" ? "attribute" : "ability";
+      var free = kind === "Attributes" ? 1 : 0;
+      var guideline = part.dataset.guideline.split(",").map(Number);
+      var groups = {};
+      sheetForm.querySelectorAll('.dot-picker[data-category="' + category + '"]').forEach(function (picker) {
+        var checked = picker.querySelector("input:checked");
+        var rating = checked ? Number(checked.value) : free;
+        groups[picker.dataset.group] = (groups[picker.dataset.group] || 0) + rating - free;
+      });
+      part.querySelectorAll(".summary-groups [data-group]").forEach(function (shown) {
+        shown.querySelector(".summary-dots").textContent = String(groups[shown.dataset.group] || 0);
+      });
+      var spent = Object.keys(groups).map(function (g) { return groups[g]; })
+        .sort(function (a, b) { return b - a; });
+      var spentText = spent.join("/");
+      var guideText = guideline.join("/");
+      var difference = spent.reduce(function (a, b) { return a + b; }, 0)
+        - guideline.reduce(function (a, b) { return a + b; }, 0);
+      var matches = spentText === guideText;
+      var message;
+      if (matches) {
+        message = kind + ": " + spentText + ", as the guideline (" + guideText + ").";
+      } else if (difference > 0) {
+        message = kind + ": " + spentText + " — " + difference + " dot(s) above the guideline (" + guideText + ").";
+      } else if (difference < 0) {
+        message = kind + ": " + spentText + " — " + (-difference) + " dot(s) below the guideline (" + guideText + ").";
+      } else {
+        message = kind + ": " + spentText + " — spread differently from the guideline (" + guideText + ").";
+      }
+      part.querySelector(".summary-text").textContent = message;
+      part.querySelector(".summary-warning").hidden = matches;
+      part.querySelector(".summary-message").classList.toggle("text-warning-emphasis", !matches);
+    });
+  };
+  sheetForm.addEventListener("change", recountSummary);
+}
