@@ -15,7 +15,7 @@ env -u DATABASE_URL -u REDIS_URL TG_REQUIRE_SERVICES=0 \
     "$VENV/bin/python" -m pytest -q -m browser -k screenshots
 
 mkdir -p docs/screenshots
-for name in sheet spend history sheet-phone queue award; do
+for name in sheet spend history sheet-phone queue award queue-phone award-phone; do
     cp "screenshots/readme-$name.png" "docs/screenshots/$name.png"
 done
 echo "==> docs/screenshots/ updated:"

@@ -265,14 +265,30 @@ def test_without_javascript_a_changed_plan_is_shown_before_it_is_awarded(new_con
 
 
 @pytest.mark.django_db(transaction=True, reset_sequences=True)
-def test_screenshots_of_the_storyteller_pages(page):
-    """The README's storyteller pictures, from fixed data: the queue and the award page."""
+def test_screenshots_of_the_storyteller_pages(page, phone_page):
+    """The README's storyteller pictures, from fixed data: the queue and the award page,
+    on a desktop and on a phone."""
     world = build_showcase()
     login(page, world.head)
 
     page.goto(reverse("st-queue"))
     expect(page.locator("#batch tbody tr")).to_have_count(3)
+    page.get_by_role("group", name="Decision on Ada Moreau's Brawl").get_by_text(
+        "Approve", exact=True
+    ).click()
+    deny = page.get_by_role("group", name="Decision on Bea Lindqvist's Wits")
+    deny.get_by_text("Deny", exact=True).click()
+    deny.get_by_label("Reason if denied").fill("Not before the next full moon")
     screenshot(page, "readme-queue")
+
+    login(phone_page, world.head)
+    phone_page.goto(reverse("st-queue"))
+    expect(phone_page.locator("#batch tbody tr")).to_have_count(3)
+    screenshot(phone_page, "readme-queue-phone", full_page=False)
+    phone_page.goto(reverse("st-scene-award", args=[world.scene.pk]))
+    phone_page.get_by_label("XP for Cal Okafor").select_option("3")
+    phone_page.get_by_label("XP for Cal Okafor").scroll_into_view_if_needed()
+    screenshot(phone_page, "readme-award-phone", full_page=False)
 
     page.goto(reverse("st-scene-award", args=[world.scene.pk]))
     page.get_by_label("XP for everyone").select_option("2")
