@@ -67,7 +67,11 @@ def _queue(user):
 def dashboard(request):
     user = request.user
     _storyteller_only(user)
-    chronicles = permissions.storytold_by(user).order_by("name")
+    chronicles = (
+        permissions.storytold_by(user)
+        .annotate(players=Count("memberships", distinct=True))
+        .order_by("name")
+    )
     pending = (
         _queue(user)
         .values("character__chronicle")
@@ -101,6 +105,7 @@ def dashboard(request):
             "oldest": pending.get(chronicle.pk, {}).get("oldest"),
             "submitted": submitted.get(chronicle.pk, 0),
             "awaiting": awaiting.get(chronicle.pk, 0),
+            "is_head": chronicle.head_st_id == user.pk,
         }
         for chronicle in chronicles
     ]

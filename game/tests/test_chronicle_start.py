@@ -61,8 +61,10 @@ def test_a_new_person_starts_a_chronicle_and_invites_in_three_page_loads(client,
     assert f"http://testserver{link}" in invited.content.decode()
     assert loads <= 3
 
-    storytelling = client.get(reverse("st-dashboard"))
-    assert "Night Shift" in storytelling.content.decode()
+    storytelling = client.get(reverse("st-dashboard")).content.decode()
+    assert "Night Shift" in storytelling
+    invite = reverse("invitations", args=[chronicle.pk])
+    assert f'No player has joined yet. <a href="{invite}">Invite your players</a>' in storytelling
 
 
 def test_the_same_form_sent_twice_starts_one_chronicle(client, vera):
