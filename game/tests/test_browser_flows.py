@@ -10,13 +10,14 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from characters.models import Human
 from core.models import MonitorSnapshot
 from game.models import Chronicle, Invitation, LedgerKind, Scene, XPLedgerEntry, XPSpendingRequest
 from game.tests.browser_world import build_showcase, chicago, join, make_user
-from oversight.tests.ops_support import make_operator
+from oversight.tests.ops_support import make_operator, store_hourly_runs
 from tests.browser import (
     DESKTOP,
     assert_accessible,
@@ -162,6 +163,8 @@ def test_the_pages_pass_axe_in_the_light_and_the_dark_theme(new_context, scheme)
     world = build_showcase()
     page = new_context(viewport=DESKTOP).new_page()
     page.emulate_media(color_scheme=scheme)
+    make_operator(world.head)
+    store_hourly_runs(24 * 7, now=timezone.now(), score=85, issues=1)
     login(page, world.head)
     request = XPSpendingRequest.objects.filter(status="Pending").order_by("pk").first()
     chronicle = world.chronicle
@@ -180,6 +183,9 @@ def test_the_pages_pass_axe_in_the_light_and_the_dark_theme(new_context, scheme)
         reverse("chronicle-audit", args=[chronicle.pk]),
         reverse("chronicle-start"),
         reverse("account"),
+        reverse("ops-health"),
+        reverse("ops-integrity"),
+        reverse("ops-operations"),
     ]
     for url in urls:
         page.goto(url)

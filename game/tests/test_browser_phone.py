@@ -5,10 +5,12 @@ Tables become stacked rows below Bootstrap's small breakpoint (tg.css, table-sta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from game.models import Invitation, XPSpendingRequest
 from game.tests.browser_world import build_showcase
+from oversight.tests.ops_support import make_operator, store_hourly_runs
 from tests.browser import assert_accessible, assert_fits_the_screen, login, screenshot
 
 pytestmark = pytest.mark.browser
@@ -26,6 +28,8 @@ def test_every_page_fits_a_phone_and_shows_its_key_values(phone_page):
     chronicle = world.chronicle
     invitation = Invitation.objects.create(chronicle=chronicle, created_by=head, note="Nadia")
     request = XPSpendingRequest.objects.filter(status="Pending").order_by("pk").first()
+    make_operator(head)  # and the operator pages too, with a week of monitor runs
+    store_hourly_runs(24 * 7, now=timezone.now(), score=85, issues=1)
     login(page, head)
 
     pages = {
@@ -46,6 +50,9 @@ def test_every_page_fits_a_phone_and_shows_its_key_values(phone_page):
         "account": reverse("account"),
         "chronicle-start": reverse("chronicle-start"),
         "my-scenes": reverse("my-scenes"),
+        "ops-health": reverse("ops-health"),
+        "ops-integrity": reverse("ops-integrity"),
+        "ops-operations": reverse("ops-operations"),
     }
     for name, url in pages.items():
         page.goto(url)
