@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from characters.models import Human
 from core.models import MonitorSnapshot
 from game.models import Chronicle, Invitation, LedgerKind, Scene, XPLedgerEntry, XPSpendingRequest
+from game.operations.accounts import confirmation_token
 from game.tests.browser_world import build_showcase, chicago, join, make_user
 from oversight.tests.ops_support import make_operator, store_hourly_runs
 from tests.browser import (
@@ -169,6 +170,7 @@ def test_the_pages_pass_axe_in_the_light_and_the_dark_theme(new_context, scheme)
     request = XPSpendingRequest.objects.filter(status="Pending").order_by("pk").first()
     chronicle = world.chronicle
     Invitation.objects.create(chronicle=chronicle, created_by=world.head, note="Nadia")
+    address = confirmation_token(user=world.head, address="sophia@example.test")
     urls = [
         reverse("dashboard"),
         reverse("character-sheet", args=[world.ada.pk]),
@@ -176,13 +178,21 @@ def test_the_pages_pass_axe_in_the_light_and_the_dark_theme(new_context, scheme)
         reverse("st-dashboard"),
         reverse("st-queue"),
         reverse("st-request", args=[request.pk]),
+        reverse("st-approvals"),
         reverse("st-scenes"),
+        reverse("st-scene-new"),
         reverse("st-scene-award", args=[world.scene.pk]),
+        reverse("chronicle", args=[chronicle.pk]),
         reverse("invitations", args=[chronicle.pk]),
+        reverse("storytellers", args=[chronicle.pk]),
         reverse("chronicle-report", args=[chronicle.pk]),
         reverse("chronicle-audit", args=[chronicle.pk]),
         reverse("chronicle-start"),
+        reverse("character-status-confirm", args=[world.ada.pk, "Ret"]),
+        reverse("my-scenes"),
         reverse("account"),
+        reverse("password_change"),
+        reverse("confirm-address", args=[address]),
         reverse("ops-health"),
         reverse("ops-integrity"),
         reverse("ops-operations"),
@@ -195,7 +205,19 @@ def test_the_pages_pass_axe_in_the_light_and_the_dark_theme(new_context, scheme)
     page.goto(reverse("character-sheet", args=[world.ada.pk]))
     screenshot(page, f"sheet-{scheme}")
     login(page, world.player)
-    page.goto(reverse("xp-spend", args=[world.ada.pk]))
-    assert_accessible(page)
-    page.goto(reverse("character-edit", args=[world.una.pk]))
-    assert_accessible(page)
+    for url in [
+        reverse("xp-spend", args=[world.ada.pk]),
+        reverse("xp-spend", args=[world.ada.pk]) + "?trait=wits",
+        reverse("character-edit", args=[world.una.pk]),
+        reverse("character-create"),
+    ]:
+        page.goto(url)
+        assert_accessible(page)
+    page.context.clear_cookies()
+    for url in [
+        reverse("login"),
+        reverse("password_reset"),
+        Invitation.objects.create(chronicle=chronicle, created_by=world.head).get_absolute_url(),
+    ]:
+        page.goto(url)
+        assert_accessible(page)
