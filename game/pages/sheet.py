@@ -77,8 +77,11 @@ def edit(request, pk):
         )
         return redirect(character)
     form = SheetForm(request.POST or None, instance=character)
-    if request.method == "POST" and form.is_valid():
-        submitting = request.POST.get("then") == "submit"
+    then = request.POST.get("then", "save")
+    if request.method == "POST" and then not in ("save", "submit"):
+        form.add_error(None, "Choose “Save the sheet” or “Save and submit”: nothing was saved.")
+    elif request.method == "POST" and form.is_valid():
+        submitting = then == "submit"
         try:
             if submitting:
                 lifecycle.save_and_submit(form=form, by=request.user)
