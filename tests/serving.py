@@ -164,7 +164,7 @@ from characters.models import Human
 from game.models import Chronicle, ChronicleMembership, Gameline
 
 for target in [("contenttypes",), ("auth",),
-               ("characters", "0004_character_version"), ("game", "0006_storytellerchange"),
+               ("characters", "0004_character_version"), ("game", "0009_spend_request_player_note"),
                ("core",), ("notifications",), ("sessions",), ("admin",), ("axes",)]:
     call_command("migrate", *target, verbosity=0, interactive=False)
 

@@ -22,7 +22,7 @@ BEFORE_CONSTRAINTS = {"characters": "0002_character_chronicle_owner", "game": "0
 # The columns and tables of this release sit on their own branch beside the constraints.
 SCHEMA_ONLY = {
     "characters": "0004_character_version",
-    "game": "0006_storytellerchange",
+    "game": "0009_spend_request_player_note",
 }
 
 

@@ -26,6 +26,7 @@ BEFORE_CONSTRAINTS = [("characters", "0002_character_chronicle_owner"), ("game",
 SCHEMA_FIRST = [
     ("characters", "0004_character_version"),
     ("game", "0004_memberships_awards_withdrawals"),
+    ("game", "0009_spend_request_player_note"),
 ]
 
 
