@@ -178,6 +178,14 @@ DJANGO_REDIS_LOGGER = "tg.cache"
 # ended (logout, password change, deactivation) stays ended whatever the cache did.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
+# Argon2id first (core/hashers.py); the others only read older hashes, which Django
+# re-hashes with the first at the account's next successful sign-in.
+PASSWORD_HASHERS = [
+    "core.hashers.OwaspArgon2idHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
