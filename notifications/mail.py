@@ -195,3 +195,22 @@ def mail_address_in_use(owner_id: int, *, username: str, context: str) -> bool:
             "reset": site_url(reverse("password_reset")),
         },
     )
+
+
+@_after_commit
+def mail_address_replaced(user_id: int, *, previous: str, address: str) -> bool:
+    """Tell the address an account used to have that it has another one now."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(pk=user_id)
+    return deliver(
+        to=previous,
+        subject="Your tg account has a new e-mail address",
+        template="notifications/address_replaced.txt",
+        context={
+            "user": user,
+            "previous": previous,
+            "address": address,
+            "reset": site_url(reverse("password_reset")),
+        },
+    )

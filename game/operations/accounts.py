@@ -8,22 +8,32 @@ still holds — among confirmed addresses, the only ones tg stores and mails —
 password reset mails a link for every account of an address.
 """
 
+import secrets
 from collections.abc import Callable
 from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from core.types import User
-from notifications.mail import mail_address_confirmation, mail_address_in_use
+from notifications.mail import (
+    mail_address_confirmation,
+    mail_address_in_use,
+    mail_address_replaced,
+)
 
 # Advisory lock class of e-mail addresses (two-key form: apart from tg's one-key command
 # locks): a look at who has an address and the write that gives it away hold it.
 ADDRESS_LOCK_CLASS = 0x7467
 CONFIRMATION_SALT = "tg.accounts.confirm-address"
 CONFIRMATION_DAYS = 3
+# Links mailed per account, and mails per address, in an hour: a person fixing a typo
+# needs two or three; more is someone using tg to send mail to others.
+OFFERS_PER_HOUR = 5
 
 
 def create_account(*, save: Callable[[], User]) -> User:
@@ -67,9 +77,65 @@ def _owner_of(address: str, *, besides: User) -> User | None:
     )
 
 
+def _state(user: User) -> str:
+    """A fingerprint of what a link may change: the account's address and password. A
+    link made before either changed — or used once, which changes the address — no
+    longer matches (as Django's password-reset tokens)."""
+    return salted_hmac(CONFIRMATION_SALT, f"{user.pk}|{user.email}|{user.password}").hexdigest()[
+        :20
+    ]
+
+
 def confirmation_token(*, user: User, address: str) -> str:
-    """A signed, timestamped token naming the account and the address."""
-    return signing.dumps({"u": user.pk, "e": address}, salt=CONFIRMATION_SALT)
+    """A signed, timestamped token naming the account, the address and the account's
+    state when it was made."""
+    payload = {"u": user.pk, "e": address, "s": _state(user), "n": secrets.token_hex(6)}
+    return signing.dumps(payload, salt=CONFIRMATION_SALT)
+
+
+def _first_use(token: str) -> bool:
+    """True the first time a link is used (remembered for as long as it is valid), so an
+    address the owner replaced cannot be brought back with the same link."""
+    key = "tg:address-link-used:" + salted_hmac(CONFIRMATION_SALT, token).hexdigest()
+    try:
+        return bool(cache.add(key, 1, timeout=CONFIRMATION_DAYS * 86400))
+    except Exception:  # noqa: BLE001 - without the cache, the state fingerprint still holds
+        return True
+
+
+def _within_limit(key: str) -> bool:
+    """Count one more mail under ``key`` this hour; False once over the limit. A cache
+    that cannot be reached lets the mail go (the limit is a courtesy to mailboxes, not
+    a guard of XP)."""
+    try:
+        cache.add(key, 0, timeout=3600)
+        return cache.incr(key) <= OFFERS_PER_HOUR
+    except Exception:  # noqa: BLE001 - the cache is down or the key expired between calls
+        return True
+
+
+def _count_an_offer(user: User, address: str) -> None:
+    within = _within_limit(f"tg:address-offers:user:{user.pk}")
+    within = _within_limit(f"tg:address-offers:to:{address.lower()}") and within
+    if not within:
+        raise ValidationError(
+            f"Too many links asked for in the last hour: at most {OFFERS_PER_HOUR}. "
+            "Nothing was sent; try again later.",
+            code="too_many_links",
+        )
+
+
+def change_address(*, user: User, address: str, password: str) -> None:
+    """The account page's change of address: the account's current password first (a
+    session left open on a shared computer must not be enough to move the address, and
+    with it the password resets), then ``offer_address``. Every attempt, right or wrong,
+    counts towards the hourly limit."""
+    if not user.check_password(password):
+        _count_an_offer(user, address.strip())
+        raise ValidationError(
+            "That is not your current password: nothing was sent.", code="wrong_password"
+        )
+    offer_address(user=user, address=address, context="its account page")
 
 
 def offer_address(*, user: User, address: str, context: str = "") -> None:
@@ -78,6 +144,7 @@ def offer_address(*, user: User, address: str, context: str = "") -> None:
     ``context`` names where the request came from (an invitation's chronicle) for the
     notice. The mail leaves after the caller's transaction commits."""
     address = address.strip()
+    _count_an_offer(user, address)
     with transaction.atomic():
         _lock_address(address)
         owner = _owner_of(address, besides=user)
@@ -93,7 +160,7 @@ def offer_address(*, user: User, address: str, context: str = "") -> None:
         transaction.on_commit(mail)
 
 
-def read_token(token: str) -> tuple[int, str]:
+def read_token(token: str) -> tuple[int, str, str]:
     """The account id and address of a confirmation token. ``ValidationError`` (code
     ``link_expired`` or ``link_invalid``) for an old or altered one."""
     try:
@@ -112,26 +179,40 @@ def read_token(token: str) -> tuple[int, str]:
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("u"), int):
         raise ValidationError("This link is not one tg sent.", code="link_invalid")
-    return data["u"], str(data.get("e", ""))
+    return data["u"], str(data.get("e", "")), str(data.get("s", ""))
 
 
 def confirm_address(*, token: str) -> User:
-    """Make the token's address its account's e-mail address. Refused (code
-    ``address_taken``) if another account confirmed the address since the link was
-    sent; opening the link twice is harmless."""
-    user_id, address = read_token(token)
+    """Make the token's address its account's e-mail address, and tell the address it
+    replaces. Refused if another account confirmed the address since the link was sent
+    (code ``address_taken``), or if the link was used already or the account's address
+    or password changed since it was made (``link_used``); opening it again right after
+    it worked is harmless."""
+    user_id, address, state = read_token(token)
     with transaction.atomic():
         _lock_address(address)
         user = get_user_model().objects.select_for_update().filter(pk=user_id).first()
         if user is None or not user.is_active:
             raise ValidationError("This link is not one tg sent.", code="link_invalid")
+        if user.email.lower() == address.lower():
+            return user  # opened again: it is already the address
         if _owner_of(address, besides=user) is not None:
             raise ValidationError(
                 f"{address} became the address of another account after this link was "
                 "sent, so it was not added to yours.",
                 code="address_taken",
             )
-        if user.email != address:
-            user.email = address
-            user.save(update_fields=["email"])
+        if not constant_time_compare(state, _state(user)) or not _first_use(token):
+            raise ValidationError(
+                "This link was made before the account's address or password last "
+                "changed, so it no longer works. Ask for a new one on your account page.",
+                code="link_used",
+            )
+        previous = user.email
+        user.email = address
+        user.save(update_fields=["email"])
+        if previous:
+            transaction.on_commit(
+                partial(mail_address_replaced, user.pk, previous=previous, address=address)
+            )
     return user

@@ -1,5 +1,7 @@
 """Starting a chronicle: the person who starts it is its head storyteller."""
 
+import unicodedata
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -16,8 +18,10 @@ def start_chronicle(*, by, name: str, description: str = "") -> tuple[Chronicle,
     if not permissions.may_start_chronicle(by):
         raise PermissionDenied("Starting a chronicle needs an operator's permission here.")
     name = " ".join(name.split())
-    if not name:
-        raise ValidationError("Give the chronicle a name.", code="name_missing")
+    if not any(unicodedata.category(c)[0] in "LN" for c in name):
+        raise ValidationError(
+            "Give the chronicle a name with at least one letter or digit.", code="name_missing"
+        )
     limit = Chronicle._meta.get_field("name").max_length or 200
     if len(name) > limit:
         raise ValidationError(

@@ -27,9 +27,16 @@ class SignupForm(UserCreationForm):
 
 
 class AddressForm(forms.Form):
-    """A new e-mail address for one's account, confirmed by a mailed link."""
+    """A new e-mail address for one's account, confirmed by a mailed link; the current
+    password first."""
 
     email = forms.EmailField(label="New e-mail address", max_length=254)
+    password = forms.CharField(
+        label="Your current password",
+        max_length=4096,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class ReportPeriodForm(forms.Form):

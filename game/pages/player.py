@@ -489,10 +489,16 @@ def account(request):
         given = address.cleaned_data["email"]
         if given.lower() == request.user.email.lower():
             messages.info(request, f"{given} is your account's address already.")
+            return redirect("account")
+        try:
+            accounts.change_address(
+                user=request.user, address=given, password=address.cleaned_data["password"]
+            )
+        except ValidationError as refused:
+            address.add_error("password" if refused.code == "wrong_password" else None, refused)
         else:
-            accounts.offer_address(user=request.user, address=given, context="its account page")
             messages.info(request, link_sent(given))
-        return redirect("account")
+            return redirect("account")
     return render(
         request,
         "registration/account.html",
@@ -504,7 +510,7 @@ def confirm_address(request, token):
     """The link mailed to a new address: a page with one button (a mail scanner that
     opens the link changes nothing), which makes the address the account's."""
     try:
-        user_id, address = accounts.read_token(token)
+        _, address, _ = accounts.read_token(token)
     except ValidationError as error:
         return render(
             request, "registration/confirm_address.html", {"error": error_text(error)}, status=400
@@ -517,7 +523,7 @@ def confirm_address(request, token):
                 request,
                 "registration/confirm_address.html",
                 {"error": error_text(error)},
-                status=409 if error.code == "address_taken" else 400,
+                status={"address_taken": 409, "link_used": 410}.get(error.code or "", 400),
             )
         messages.success(request, f"{address} is now the e-mail address of {user.get_username()}.")
         return redirect("account" if request.user == user else "login")

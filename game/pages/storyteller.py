@@ -257,7 +257,7 @@ def _decide_rows(request, *, target: str):
         return redirect(target)
     summary = decide_each(user=request.user, approve_ids=approve, deny_reasons=deny)
     lines = summary.lines()
-    level = messages.SUCCESS if summary.all_done else messages.WARNING
+    level = messages.SUCCESS if summary.all_done and lines else messages.WARNING
     messages.add_message(request, level, "; ".join(lines) + "." if lines else "Nothing to do.")
     return redirect(target)
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.cache import cache
 from django.urls import reverse
 
 from game.operations.accounts import confirm_address, confirmation_token
@@ -43,11 +44,23 @@ def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
 
 
+PASSWORD = "a long enough pass phrase"
+
+
+@pytest.fixture(autouse=True)
+def no_counts_left_over():
+    cache.clear()  # the hourly limit and the used links are counted in the cache
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def ask_for(committed):
-    def ask(client, address):
+    def ask(client, address, password=PASSWORD):
         with committed():
-            return client.post(reverse("account"), {"email": address}, follow=True)
+            return client.post(
+                reverse("account"), {"email": address, "password": password}, follow=True
+            )
 
     return ask
 
@@ -190,3 +203,53 @@ def test_two_accounts_confirming_one_address_at_the_same_moment_get_it_once():
         assert len(refused) == 1
         assert refused[0].code == "address_taken"
         assert User.objects.filter(email__iexact=f"same{attempt}@example.test").count() == 1
+
+
+def test_a_wrong_password_sends_nothing(client, nina, ask_for):
+    answer = ask_for(client, "nina@example.test", password="not it")
+    assert "That is not your current password: nothing was sent." in answer.content.decode()
+    assert mail.outbox == []
+
+
+def test_a_used_link_cannot_bring_an_address_back(client, nina, ask_for, committed):
+    """Someone at Nina's open session moves her address to theirs (knowing her
+    password); she moves it back; their old link must not move it again."""
+    ask_for(client, "taker@evil.test")
+    taker_link = LINK.search(mail.outbox[-1].body).group(1)
+    with committed():
+        client.post(taker_link)
+    ask_for(client, "nina@example.test")
+    with committed():
+        client.post(LINK.search(mail.outbox[-1].body).group(1))
+    nina.refresh_from_db()
+    assert nina.email == "nina@example.test"
+    replaced = [m for m in mail.outbox if m.to == ["taker@evil.test"]][-1]
+    assert replaced.subject == "Your tg account has a new e-mail address"
+
+    replay = client.post(taker_link)
+
+    assert replay.status_code == 410
+    assert "no longer works" in replay.content.decode()
+    nina.refresh_from_db()
+    assert nina.email == "nina@example.test"
+
+
+def test_a_link_made_before_a_password_change_no_longer_works(client, nina, ask_for):
+    ask_for(client, "nina@example.test")
+    link = LINK.search(mail.outbox[-1].body).group(1)
+    nina.set_password("another long pass phrase")
+    nina.save()
+
+    answer = client.post(link)
+
+    assert answer.status_code == 410
+    nina.refresh_from_db()
+    assert nina.email == ""
+
+
+def test_at_most_five_links_an_hour(client, nina, ask_for):
+    for n in range(5):
+        ask_for(client, f"try{n}@example.test")
+    sixth = ask_for(client, "try5@example.test")
+    assert "Too many links asked for in the last hour: at most 5." in sixth.content.decode()
+    assert len(mail.outbox) == 5

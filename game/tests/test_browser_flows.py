@@ -116,7 +116,8 @@ def test_a_finished_scene_of_six_is_awarded_with_one_override_in_two_page_loads(
     ]  # fmt: skip
 
 
-def test_a_new_person_starts_a_chronicle_and_invites_in_three_page_loads(page):
+def test_a_new_person_starts_a_chronicle_and_invites_in_three_page_loads(page, settings):
+    settings.TG_CHRONICLE_STARTERS = "anyone"  # a site where anyone may start one
     vera = make_user("vera")
     login(page, vera)
     expect(page.get_by_text("You do not belong to a chronicle yet")).to_be_visible()
@@ -221,3 +222,30 @@ def test_the_pages_pass_axe_in_the_light_and_the_dark_theme(new_context, scheme)
     ]:
         page.goto(url)
         assert_accessible(page)
+
+
+def test_pressing_enter_in_a_field_buys_submits_and_decides_nothing(page):
+    """The spend page's note, the sheet editor's fields and the request page's reason:
+    Enter submits nothing (each form's first submit button is a disabled one), so no dot
+    is bought, no sheet submitted and no request approved by accident."""
+    world = build_showcase()
+    login(page, world.player)
+    page.goto(reverse("xp-spend", args=[world.ada.pk]))
+    page.get_by_label("Why this dot?").fill("pressing Enter here")
+    page.get_by_label("Why this dot?").press("Enter")
+    page.get_by_label("Why this dot?").fill("typed on")  # still on the page, unchanged
+    assert XPSpendingRequest.objects.filter(character=world.ada).count() == 3
+
+    page.goto(reverse("character-edit", args=[world.una.pk]))
+    page.get_by_label("Concept").fill("Night-shift nurse, Enter pressed")
+    page.get_by_label("Concept").press("Enter")
+    page.get_by_label("Concept").fill("typed on")
+    assert Human.objects.get(pk=world.una.pk).status == "Un"
+
+    login(page, world.head)
+    pending = XPSpendingRequest.objects.filter(status="Pending").order_by("pk").first()
+    page.goto(reverse("st-request", args=[pending.pk]))
+    page.get_by_label("Reason (needed to deny; the player reads it)").fill("Enter")
+    page.get_by_label("Reason (needed to deny; the player reads it)").press("Enter")
+    page.get_by_label("Reason (needed to deny; the player reads it)").fill("typed on")
+    assert XPSpendingRequest.objects.get(pk=pending.pk).status == "Pending"

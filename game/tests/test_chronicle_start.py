@@ -16,6 +16,20 @@ User = get_user_model()
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def anyone_may_start(settings):
+    """A site where any signed-in person may start a chronicle (open registration's
+    default); the test of the other mode sets it back."""
+    settings.TG_CHRONICLE_STARTERS = "anyone"
+
+
+def test_where_accounts_come_by_invitation_only_the_allowed_may_start_by_default():
+    from tg.settings import base
+
+    assert base.TG_OPEN_REGISTRATION is False
+    assert base.TG_CHRONICLE_STARTERS == "allowed"
+
+
 @pytest.fixture
 def vera(client):
     user = User.objects.create_user("vera", password="a long enough pass phrase")
@@ -79,6 +93,8 @@ def test_the_same_form_sent_twice_starts_one_chronicle(client, vera):
     [
         ("", "This field is required."),
         ("   ", "This field is required."),
+        ("\u200b", "Give the chronicle a name with at least one letter or digit."),
+        ("--- ...", "Give the chronicle a name with at least one letter or digit."),
         ("N" * 201, "Ensure this value has at most 200 characters (it has 201)."),
     ],
 )
@@ -112,6 +128,22 @@ def test_when_only_the_allowed_may_start_one_an_operator_gives_leave(client, ver
 
     call_command("chronicle_starters", "--revoke", "vera")
     assert client.get(reverse("chronicle-start")).status_code == 403
+
+
+def test_revoking_says_when_a_group_still_gives_leave(capsys):
+    from django.contrib.auth.models import Group, Permission
+
+    vera = User.objects.create_user("vera")
+    group = Group.objects.create(name="founders")
+    group.permissions.add(Permission.objects.get(codename="add_chronicle"))
+    vera.groups.add(group)
+    call_command("chronicle_starters", "--allow", "vera")
+
+    call_command("chronicle_starters", "--revoke", "vera")
+
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "vera may still start chronicles: through the group(s) founders."
+    )
 
 
 def test_the_command_names_an_unknown_account_in_one_line(capsys):

@@ -100,7 +100,7 @@ def test_with_nothing_affordable_the_page_says_where_xp_comes_from(pat, world):
     assert "<strong>Zed has 0 XP</strong>; the cheapest next dot costs 3 XP." in text
     assert "XP comes from scenes" in text
     assert "<details>" in text  # the prices, folded away
-    assert "<button" not in text.split('id="spend-form"')[1].split("</form>")[0]
+    assert 'name="trait"' not in text.split('id="spend-form"')[1].split("</form>")[0]
 
 
 def test_the_dashboard_card_spends_in_two_page_loads(pat, world):

@@ -244,7 +244,13 @@ IPWARE_STRICT = False
 TG_OPEN_REGISTRATION = env_bool("TG_OPEN_REGISTRATION", False)
 # Who may start a chronicle on its page: "anyone" signed in, or only the "allowed"
 # (operators, superusers, and accounts given leave by manage.py chronicle_starters).
-TG_CHRONICLE_STARTERS = env_choice("TG_CHRONICLE_STARTERS", "ANYONE", ("ANYONE", "ALLOWED")).lower()
+# The default follows TG_OPEN_REGISTRATION: where accounts come only through invitations,
+# an invited player must not be able to invite strangers through a chronicle of their own.
+TG_CHRONICLE_STARTERS = env_choice(
+    "TG_CHRONICLE_STARTERS",
+    "ANYONE" if TG_OPEN_REGISTRATION else "ALLOWED",
+    ("ANYONE", "ALLOWED"),
+).lower()
 # Days an invitation link stays valid.
 TG_INVITATION_DAYS = env_int("TG_INVITATION_DAYS", 14, minimum=1, maximum=365)
 

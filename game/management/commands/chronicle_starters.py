@@ -15,6 +15,7 @@ from django.contrib.auth.models import Permission
 from django.core.management.base import CommandError
 from django.db.models import Q
 
+from game.permissions import OPERATORS_GROUP, START_CHRONICLE_PERMISSION
 from oversight.management.base import EXIT_COULD_NOT_CHECK, OperatorCommand
 
 
@@ -43,7 +44,18 @@ class Command(OperatorCommand):
                 self.stdout.write(f"{name} may start chronicles.")
             else:
                 user.user_permissions.remove(permission)
-                self.stdout.write(f"{name} may no longer start chronicles (unless an operator).")
+                user = User.objects.get(pk=user.pk)  # permissions are cached per object
+                if user.is_superuser or user.groups.filter(name=OPERATORS_GROUP).exists():
+                    self.stdout.write(f"{name} may still start chronicles: an operator.")
+                elif user.has_perm(START_CHRONICLE_PERMISSION):
+                    groups = ", ".join(
+                        user.groups.filter(permissions=permission).values_list("name", flat=True)
+                    )
+                    self.stdout.write(
+                        f"{name} may still start chronicles: through the group(s) {groups}."
+                    )
+                else:
+                    self.stdout.write(f"{name} may no longer start chronicles.")
         else:
             allowed = (
                 User.objects.filter(
