@@ -60,25 +60,52 @@ def is_operator(user) -> bool:
         return False
     if is_superuser(user):
         return True
-    cached = getattr(user, "_tg_is_operator", None)
-    if cached is None:
-        cached = user.groups.filter(name=OPERATORS_GROUP).exists()
-        user._tg_is_operator = cached
-    return cached
+    return _roles(user)[0]
 
 
 # Who may start a chronicle (settings.TG_CHRONICLE_STARTERS): "anyone" signed in, or
 # only those "allowed": superusers, operators, and accounts given the permission below
-# (``manage.py chronicle_starters --allow NAME``).
+# (``manage.py chronicle_starters --allow NAME``), directly or through a group.
 START_CHRONICLE_PERMISSION = "game.add_chronicle"
 
 
 def may_start_chronicle(user) -> bool:
     if not is_signed_in(user):
         return False
-    if settings.TG_CHRONICLE_STARTERS == "anyone" or is_operator(user):
+    if settings.TG_CHRONICLE_STARTERS == "anyone" or is_superuser(user):
         return True
-    return user.has_perm(START_CHRONICLE_PERMISSION)
+    operator, starter = _roles(user)
+    return operator or starter
+
+
+def _roles(user) -> tuple[bool, bool]:
+    """(an operator?, given leave to start chronicles?) in one query, kept on the user
+    object for the rest of the request: the page and the navigation ask it once."""
+    cached = getattr(user, "_tg_roles", None)
+    if cached is None:
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Permission
+
+        app, codename = START_CHRONICLE_PERMISSION.split(".")
+        leave = Permission.objects.filter(content_type__app_label=app, codename=codename)
+        row = (
+            get_user_model()
+            .objects.filter(pk=user.pk)
+            .annotate(
+                operator=Exists(
+                    user.groups.through.objects.filter(
+                        user_id=OuterRef("pk"), group__name=OPERATORS_GROUP
+                    )
+                ),
+                starter=Exists(leave.filter(user=OuterRef("pk")))
+                | Exists(leave.filter(group__user=OuterRef("pk"))),
+            )
+            .values_list("operator", "starter")
+            .first()
+        )
+        cached = (bool(row[0]), bool(row[1])) if row else (False, False)
+        user._tg_roles = cached
+    return cached
 
 
 def storyteller_q(user, prefix: str = "") -> Q:
