@@ -128,10 +128,10 @@ class Player(Person):
             return
         pk = random.choice(ids)
         url = f"/characters/{pk}/xp/spend/"
-        self.get(url, name="spend page")
+        self.get(url, name="spend page")  # each dot a button: the page, then its POST
         trait = random.choice(TRAITS)
-        self.get(f"{url}?trait={trait}", name="spend confirm")
-        OUTCOMES[spend_outcome(self.post(url, {"trait": trait}, name="spend (POST)"))] += 1
+        data = {"trait": trait, "note": "Trained all winter" if random.random() < 0.3 else ""}
+        OUTCOMES[spend_outcome(self.post(url, data, name="spend (POST)"))] += 1
         if random.random() < 0.2:  # the double click: the same spend sent again
             second = self.post(url, {"trait": trait}, name="spend (POST, double click)")
             OUTCOMES["double click: " + spend_outcome(second)] += 1
@@ -160,16 +160,19 @@ class Storyteller(Person):
     @task(3)
     def batch(self):
         page = self.get("/st/requests/", name="queue")
-        ids = re.findall(r'name="request" value="(\d+)"', page.text)
+        ids = sorted(set(re.findall(r'name="decision-(\d+)"', page.text)))
         if not ids:
             return
-        chosen = random.sample(ids, min(len(ids), random.randint(1, 6)))
-        if random.random() < 0.75:
-            data = {"action": "approve", "request": chosen}
-        else:
-            data = {"action": "deny", "request": chosen, "reason": "Not this session"}
+        # A decision on 1-6 rows, one POST: most approved, some denied with a reason.
+        data = {"action": "decide"}
+        for pk in random.sample(ids, min(len(ids), random.randint(1, 6))):
+            if random.random() < 0.75:
+                data[f"decision-{pk}"] = "approve"
+            else:
+                data[f"decision-{pk}"] = "deny"
+                data[f"reason-{pk}"] = "Not this session"
         page = self.post("/st/requests/", data, name="batch decision (POST)")
-        OUTCOMES[f"batch {data['action']}: " + (alert(page)[:40] or "no message")] += 1
+        OUTCOMES["batch: " + (alert(page)[:40] or "no message")] += 1
 
     @task(1)
     def award(self):
@@ -178,14 +181,10 @@ class Storyteller(Person):
         if not awards:
             return
         url = random.choice(awards)
-        self.get(url, name="award page")
-        preview = self.post(url, {"default": "1"}, name="award preview (POST)")
-        confirm = re.search(
-            r'<form method="post" id="award-confirm">(.*?)</form>', preview.text, re.S
-        )
-        if not confirm:
-            OUTCOMES["award: no confirm form (" + (alert(preview)[:40] or "no message") + ")"] += 1
-            return
-        fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', confirm.group(1)))
+        shown = self.get(url, name="award page")
+        # The form as the page sends it: the default amount, no override, and the XP
+        # the page showed for each participant (the server awards only if it agrees).
+        fields = dict(re.findall(r'name="(gets_\d+)" value="(\d+)"', shown.text))
+        fields |= {"default": "1", "confirm": "1"}
         page = self.post(url, fields, name="award (POST)")
         OUTCOMES["award: " + (alert(page)[:40] or "no message")] += 1

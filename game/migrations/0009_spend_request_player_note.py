@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("game", "0008_ledger_append_only"),
+        ("game", "0006_storytellerchange"),
     ]
 
     operations = [
