@@ -4,6 +4,7 @@ the navigation badge opens the queue. Decisions keep their guarantees: each requ
 decided once, whatever else was posted at the same moment."""
 
 import re
+from html import unescape
 
 import pytest
 from django.test import Client
@@ -35,6 +36,14 @@ def table():
         )
         asked += [character.spend_xp(trait) for trait in TRAITS]
     return head, ash, asked
+
+
+def shown_messages(response) -> list[str]:
+    """The messages as the page shows them (base.html's alerts)."""
+    html = response.content.decode()
+    return [
+        unescape(m).strip() for m in re.findall(r'<div class="alert [^"]*">(.*?)</div>', html, re.S)
+    ]
 
 
 def messages_of(response) -> list[str]:
@@ -182,7 +191,8 @@ def test_two_storytellers_saving_overlapping_rows_at_once_decide_each_request_on
     )
 
     assert [exc for _, exc in outcomes] == [None, None]
-    said = [" ".join(messages_of(response)) for response, _ in outcomes]
+    # From each page's HTML: the test client's captured context is not per thread.
+    said = [" ".join(shown_messages(response)) for response, _ in outcomes]
     rows = XPSpendingRequest.objects.filter(pk__in=[r.pk for r in asked])
     assert rows.filter(status="Pending").count() == 0
     approved = rows.filter(status="Approved").count()
@@ -191,7 +201,7 @@ def test_two_storytellers_saving_overlapping_rows_at_once_decide_each_request_on
     # Each page counted only what it decided, and the one that came second names the
     # rows the other decided first: 10 decisions in all, none twice.
     done = [sum(int(n) for n, _ in re.findall(r"(\d+) (approved|denied)", text)) for text in said]
-    assert sum(done) == 10
+    assert sum(done) == 10, said
     assert said[0].count("already") + said[1].count("already") == 4
     for character in Human.objects.all():
         assert character.xp == ledger_sum(character)
