@@ -64,3 +64,33 @@ loglevel = env_choice(
 ).lower()
 access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(B)s %(M)sms %(D)sus "%(f)s" "%(a)s" %(p)s'
 proc_name = "tg"
+
+# What a worker does before its first request, so that the first people to arrive (a
+# restart, a deploy, the load test's ramp) do not pay for it: every URL pattern and view
+# module imported, and the pages' templates compiled into the cached template loader.
+WARM_TEMPLATES = (
+    "base.html",
+    "registration/login.html",
+    "game/dashboard.html",
+    "characters/sheet.html",
+    "game/spend.html",
+    "game/history.html",
+    "game/st/dashboard.html",
+    "game/st/queue.html",
+    "game/st/request.html",
+    "game/st/scenes.html",
+    "game/st/award.html",
+    "includes/dots.html",
+)
+
+
+def post_worker_init(worker):
+    try:
+        from django.template.loader import get_template
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018 - imports every URL module and its views
+        for name in WARM_TEMPLATES:
+            get_template(name)
+    except Exception:  # a cold worker still serves
+        worker.log.exception("Warming the worker failed; it serves cold.")
