@@ -17,6 +17,7 @@ import functools
 import logging
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -161,8 +162,6 @@ def _should_mail(person, actor, kind: str) -> bool:
 @_after_commit
 def mail_address_confirmation(user_id: int, address: str, token: str) -> bool:
     """The link that makes ``address`` the account's e-mail address."""
-    from django.contrib.auth import get_user_model
-
     user = get_user_model().objects.get(pk=user_id)
     return deliver(
         to=address,
@@ -180,8 +179,6 @@ def mail_address_confirmation(user_id: int, address: str, token: str) -> bool:
 def mail_address_in_use(owner_id: int, *, username: str, context: str) -> bool:
     """Tell an account's owner that someone gave their address to another account (a
     sign-up or an account page): it was not added there, and how to get back in."""
-    from django.contrib.auth import get_user_model
-
     owner = get_user_model().objects.get(pk=owner_id)
     return deliver(
         to=owner.email,
@@ -200,8 +197,6 @@ def mail_address_in_use(owner_id: int, *, username: str, context: str) -> bool:
 @_after_commit
 def mail_address_replaced(user_id: int, *, previous: str, address: str) -> bool:
     """Tell the address an account used to have that it has another one now."""
-    from django.contrib.auth import get_user_model
-
     user = get_user_model().objects.get(pk=user_id)
     return deliver(
         to=previous,
